@@ -1,0 +1,256 @@
+#include "models/mem/physmem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Hash slot: frame number + 1 (0 marks an empty slot) and its 4 KiB buffer. */
+typedef struct frame_slot {
+    uint64_t key;
+    uint8_t *data;
+} frame_slot;
+
+struct ims_physmem {
+    frame_slot *slots;
+    size_t cap;   /* power of two */
+    size_t used;
+    /* last frame looked up (walks and DMA stream hit the same frame) */
+    uint64_t last_key;
+    uint8_t *last_data;
+    ims_physmem_stats st;
+};
+
+static inline size_t hash_frame(uint64_t key, size_t mask)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return (size_t)key & mask;
+}
+
+ims_physmem *ims_physmem_create(void)
+{
+    ims_physmem *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->cap = 1024;
+    m->slots = calloc(m->cap, sizeof *m->slots);
+    if (!m->slots) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void ims_physmem_destroy(ims_physmem *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].data);
+    free(m->slots);
+    free(m);
+}
+
+static uint8_t *lookup(const ims_physmem *m, uint64_t key)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = hash_frame(key, mask);; i = (i + 1) & mask) {
+        if (m->slots[i].key == key)
+            return m->slots[i].data;
+        if (m->slots[i].key == 0)
+            return NULL;
+    }
+}
+
+static int grow(ims_physmem *m)
+{
+    size_t ncap = m->cap * 2;
+    frame_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].key)
+            continue;
+        size_t j = hash_frame(m->slots[i].key, ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return 0;
+}
+
+/* Frame for reading: NULL means all zero. */
+static inline const uint8_t *frame_ro(ims_physmem *m, uint64_t pfn)
+{
+    uint64_t key = pfn + 1;
+    if (key == m->last_key)
+        return m->last_data;
+    uint8_t *d = lookup(m, key);
+    if (d) {
+        m->last_key = key;
+        m->last_data = d;
+    }
+    return d;
+}
+
+static uint8_t *frame_rw(ims_physmem *m, uint64_t pfn)
+{
+    uint64_t key = pfn + 1;
+    if (key == m->last_key)
+        return m->last_data;
+    uint8_t *d = lookup(m, key);
+    if (!d) {
+        if ((m->used + 1) * 4 > m->cap * 3 && grow(m))
+            return NULL;
+        d = calloc(1, IMS_PAGE_SIZE);
+        if (!d)
+            return NULL;
+        size_t mask = m->cap - 1, i = hash_frame(key, mask);
+        while (m->slots[i].key)
+            i = (i + 1) & mask;
+        m->slots[i].key = key;
+        m->slots[i].data = d;
+        m->used++;
+        m->st.frames++;
+    }
+    m->last_key = key;
+    m->last_data = d;
+    return d;
+}
+
+static int range_ok(uint64_t pa, size_t len)
+{
+    return len == 0 || pa + (len - 1) >= pa;
+}
+
+int ims_physmem_read(ims_physmem *m, uint64_t pa, void *buf, size_t len)
+{
+    if (!range_ok(pa, len))
+        return -EINVAL;
+    m->st.reads++;
+    m->st.bytes_read += len;
+    uint8_t *out = buf;
+    while (len) {
+        size_t off = pa & (IMS_PAGE_SIZE - 1);
+        size_t n = IMS_PAGE_SIZE - off < len ? IMS_PAGE_SIZE - off : len;
+        const uint8_t *f = frame_ro(m, pa >> IMS_PAGE_SHIFT);
+        if (f)
+            memcpy(out, f + off, n);
+        else
+            memset(out, 0, n);
+        out += n;
+        pa += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int ims_physmem_write(ims_physmem *m, uint64_t pa, const void *buf, size_t len)
+{
+    if (!range_ok(pa, len))
+        return -EINVAL;
+    m->st.writes++;
+    m->st.bytes_written += len;
+    const uint8_t *in = buf;
+    while (len) {
+        size_t off = pa & (IMS_PAGE_SIZE - 1);
+        size_t n = IMS_PAGE_SIZE - off < len ? IMS_PAGE_SIZE - off : len;
+        uint8_t *f = frame_rw(m, pa >> IMS_PAGE_SHIFT);
+        if (!f)
+            return -ENOMEM;
+        memcpy(f + off, in, n);
+        in += n;
+        pa += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int ims_physmem_fill(ims_physmem *m, uint64_t pa, uint8_t byte, size_t len)
+{
+    if (!range_ok(pa, len))
+        return -EINVAL;
+    m->st.writes++;
+    m->st.bytes_written += len;
+    while (len) {
+        size_t off = pa & (IMS_PAGE_SIZE - 1);
+        size_t n = IMS_PAGE_SIZE - off < len ? IMS_PAGE_SIZE - off : len;
+        /* Zero-filling never-written memory needs no frame. */
+        if (byte || ims_physmem_frame_present(m, pa)) {
+            uint8_t *f = frame_rw(m, pa >> IMS_PAGE_SHIFT);
+            if (!f)
+                return -ENOMEM;
+            memset(f + off, byte, n);
+        }
+        pa += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static inline uint64_t load_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static inline void store_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t read_n(ims_physmem *m, uint64_t pa, unsigned n)
+{
+    size_t off = pa & (IMS_PAGE_SIZE - 1);
+    if (off + n <= IMS_PAGE_SIZE && pa + (n - 1) >= pa) { /* fast path: within one frame */
+        m->st.reads++;
+        m->st.bytes_read += n;
+        const uint8_t *f = frame_ro(m, pa >> IMS_PAGE_SHIFT);
+        return f ? load_le(f + off, n) : 0;
+    }
+    uint8_t b[8];
+    if (ims_physmem_read(m, pa, b, n))
+        return 0;
+    return load_le(b, n);
+}
+
+static int write_n(ims_physmem *m, uint64_t pa, uint64_t v, unsigned n)
+{
+    uint8_t b[8];
+    store_le(b, v, n);
+    return ims_physmem_write(m, pa, b, n);
+}
+
+uint32_t ims_physmem_r32(ims_physmem *m, uint64_t pa) { return (uint32_t)read_n(m, pa, 4); }
+uint64_t ims_physmem_r64(ims_physmem *m, uint64_t pa) { return read_n(m, pa, 8); }
+int ims_physmem_w32(ims_physmem *m, uint64_t pa, uint32_t v) { return write_n(m, pa, v, 4); }
+int ims_physmem_w64(ims_physmem *m, uint64_t pa, uint64_t v) { return write_n(m, pa, v, 8); }
+
+int ims_physmem_or64(ims_physmem *m, uint64_t pa, uint64_t set, uint64_t *old)
+{
+    if (pa & 7)
+        return -EINVAL;
+    uint64_t v = read_n(m, pa, 8);
+    if (old)
+        *old = v;
+    if ((v | set) == v)
+        return 0; /* nothing to change: no write, no frame allocation */
+    return write_n(m, pa, v | set, 8);
+}
+
+bool ims_physmem_frame_present(const ims_physmem *m, uint64_t pa)
+{
+    return lookup(m, (pa >> IMS_PAGE_SHIFT) + 1) != NULL;
+}
+
+ims_physmem_stats ims_physmem_get_stats(const ims_physmem *m)
+{
+    return m->st;
+}

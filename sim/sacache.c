@@ -1,0 +1,329 @@
+/* Set-associative cache engine (see sacache.h).
+ *
+ * Storage is three flat arrays indexed by entry number (set * ways + way):
+ * keys as 64-bit words, payload bytes, and a 64-bit stamp that is both the
+ * valid bit (0 = invalid) and the LRU age (larger = more recent). The lookup
+ * path compares whole words and allocates nothing. */
+#include "sim/sacache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const stat_suffix[IMS_SAC_NSTATS] = {
+    "lookups", "hits", "misses", "inserts", "evictions", "invalidated",
+};
+
+static const char *const stat_help[IMS_SAC_NSTATS] = {
+    "cache lookups",
+    "lookups that found the entry",
+    "lookups that did not find the entry",
+    "entries written (new or replaced)",
+    "valid entries evicted by an insert",
+    "entries removed by invalidation or flush",
+};
+
+struct ims_sacache {
+    uint32_t sets, ways, entries;
+    uint32_t key_words;       /* key size / 8 */
+    uint32_t payload_size;
+    uint32_t payload_stride;  /* payload size rounded up to 8 */
+    bool pow2_sets;
+    ims_sac_policy policy;
+    ims_rng *rng;
+    uint64_t clock;           /* last LRU stamp handed out */
+    uint64_t *keys;           /* entries * key_words */
+    uint64_t *stamp;          /* entries; 0 = invalid */
+    unsigned char *payload;   /* entries * payload_stride */
+    uint32_t *rr;             /* sets: next round-robin victim */
+    ims_counter own[IMS_SAC_NSTATS];
+    ims_counter *ctr[IMS_SAC_NSTATS];
+};
+
+int ims_sac_geom_check(const char *name, const ims_sac_geom *g, ims_error *err)
+{
+    if (!name)
+        name = "cache";
+    if (g->ways == 0)
+        return ims_errorf(err, EINVAL, "%s: ways must be at least 1", name);
+    if (g->entries % g->ways != 0)
+        return ims_errorf(err, EINVAL, "%s: ways (%u) must divide entries (%u)", name, g->ways, g->entries);
+    if (g->policy != IMS_SAC_LRU && g->policy != IMS_SAC_RR && g->policy != IMS_SAC_RANDOM)
+        return ims_errorf(err, EINVAL, "%s: unknown replacement policy %d (want %s)", name, (int)g->policy,
+                          IMS_SAC_POLICY_CHOICES);
+    return 0;
+}
+
+int ims_sac_create(const ims_sac_params *p, ims_sacache **out, ims_error *err)
+{
+    const char *name = p->name ? p->name : "cache";
+    *out = NULL;
+    int rc = ims_sac_geom_check(name, &p->geom, err);
+    if (rc)
+        return rc;
+    if (p->key_size == 0 || p->key_size % 8 != 0 || p->key_size > IMS_SAC_KEY_MAX)
+        return ims_errorf(err, EINVAL, "%s: key size %u bytes is not 8, 16, 24 or 32", name, p->key_size);
+    if (p->payload_size > IMS_SAC_PAYLOAD_MAX)
+        return ims_errorf(err, EINVAL, "%s: payload size %u bytes exceeds %u", name, p->payload_size,
+                          IMS_SAC_PAYLOAD_MAX);
+    if (p->geom.policy == IMS_SAC_RANDOM && !p->rng)
+        return ims_errorf(err, EINVAL, "%s: the random policy needs a random-number generator", name);
+
+    ims_sacache *c = calloc(1, sizeof *c);
+    if (!c)
+        return ims_errorf(err, ENOMEM, "%s: out of memory", name);
+    c->entries = p->geom.entries;
+    c->ways = p->geom.ways;
+    c->sets = c->entries / c->ways;
+    c->pow2_sets = c->sets && (c->sets & (c->sets - 1)) == 0;
+    c->key_words = p->key_size / 8;
+    c->payload_size = p->payload_size;
+    c->payload_stride = (p->payload_size + 7u) & ~7u;
+    c->policy = p->geom.policy;
+    c->rng = p->rng;
+    size_t n = c->entries ? c->entries : 1; /* calloc(0) may return NULL */
+    c->keys = calloc(n * c->key_words, sizeof *c->keys);
+    c->stamp = calloc(n, sizeof *c->stamp);
+    c->payload = calloc(n, c->payload_stride ? c->payload_stride : 1);
+    c->rr = calloc(c->sets ? c->sets : 1, sizeof *c->rr);
+    if (!c->keys || !c->stamp || !c->payload || !c->rr) {
+        ims_sac_destroy(c);
+        return ims_errorf(err, ENOMEM, "%s: out of memory for %u entries", name, p->geom.entries);
+    }
+    for (int i = 0; i < IMS_SAC_NSTATS; i++) {
+        c->ctr[i] = &c->own[i];
+        if (p->stats && p->stats_prefix) {
+            char sname[128];
+            snprintf(sname, sizeof sname, "%s.%s", p->stats_prefix, stat_suffix[i]);
+            ims_counter *r = ims_stats_counter(p->stats, sname, stat_help[i]);
+            if (!r) {
+                ims_sac_destroy(c);
+                return ims_errorf(err, ENOMEM, "%s: out of memory registering %s", name, sname);
+            }
+            c->ctr[i] = r;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void ims_sac_destroy(ims_sacache *c)
+{
+    if (!c)
+        return;
+    free(c->keys);
+    free(c->stamp);
+    free(c->payload);
+    free(c->rr);
+    free(c);
+}
+
+uint32_t ims_sac_sets(const ims_sacache *c) { return c->sets; }
+uint32_t ims_sac_ways(const ims_sacache *c) { return c->ways; }
+uint32_t ims_sac_entries(const ims_sacache *c) { return c->entries; }
+
+uint32_t ims_sac_count(const ims_sacache *c)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->entries; i++)
+        n += c->stamp[i] != 0;
+    return n;
+}
+
+uint32_t ims_sac_set_of(const ims_sacache *c, uint64_t x)
+{
+    if (c->sets == 0)
+        return 0;
+    return (uint32_t)(c->pow2_sets ? (x & (c->sets - 1)) : (x % c->sets));
+}
+
+uint64_t ims_sac_stat_value(const ims_sacache *c, ims_sac_stat s)
+{
+    return (unsigned)s < IMS_SAC_NSTATS ? c->ctr[s]->value : 0;
+}
+
+/* ---- internals ------------------------------------------------------------ */
+
+static inline void *payload_at(const ims_sacache *c, uint32_t i)
+{
+    return c->payload + (size_t)i * c->payload_stride;
+}
+
+static inline bool key_eq(const uint64_t *a, const uint64_t *b, uint32_t words)
+{
+    /* Unrolled by word count so the common 1- and 2-word keys cost two loads. */
+    switch (words) {
+    case 1:
+        return a[0] == b[0];
+    case 2:
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+    case 3:
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2])) == 0;
+    default:
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+    }
+}
+
+/* Entry index of the key in the set, or UINT32_MAX. `k` is word-aligned. */
+static inline uint32_t find(const ims_sacache *c, uint32_t set, const uint64_t *k)
+{
+    uint32_t base = set * c->ways, kw = c->key_words;
+    for (uint32_t w = 0; w < c->ways; w++) {
+        uint32_t i = base + w;
+        if (c->stamp[i] && key_eq(&c->keys[(size_t)i * kw], k, kw))
+            return i;
+    }
+    return UINT32_MAX;
+}
+
+/* Copy a caller key (any alignment) into aligned words. Fixed-size copies
+ * compile to plain loads; a variable-size memcpy would be a library call. */
+static inline void load_key(const ims_sacache *c, const void *key, uint64_t *k)
+{
+    const unsigned char *b = key;
+    switch (c->key_words) {
+    case 4:
+        memcpy(&k[3], b + 24, 8);
+        /* fall through */
+    case 3:
+        memcpy(&k[2], b + 16, 8);
+        /* fall through */
+    case 2:
+        memcpy(&k[1], b + 8, 8);
+        /* fall through */
+    default:
+        memcpy(&k[0], b, 8);
+    }
+}
+
+static uint32_t victim(ims_sacache *c, uint32_t set)
+{
+    uint32_t base = set * c->ways;
+    for (uint32_t w = 0; w < c->ways; w++)
+        if (!c->stamp[base + w])
+            return base + w;
+    switch (c->policy) {
+    case IMS_SAC_RR: {
+        uint32_t w = c->rr[set];
+        c->rr[set] = (w + 1 == c->ways) ? 0 : w + 1;
+        return base + w;
+    }
+    case IMS_SAC_RANDOM:
+        return base + (uint32_t)ims_rng_below(c->rng, c->ways);
+    case IMS_SAC_LRU:
+    default: {
+        uint32_t best = base;
+        for (uint32_t w = 1; w < c->ways; w++)
+            if (c->stamp[base + w] < c->stamp[best])
+                best = base + w;
+        return best;
+    }
+    }
+}
+
+/* ---- operations ------------------------------------------------------------- */
+
+void *ims_sac_lookup(ims_sacache *c, uint32_t set, const void *key)
+{
+    ims_counter_inc(c->ctr[IMS_SAC_LOOKUPS]);
+    if (c->entries == 0) {
+        ims_counter_inc(c->ctr[IMS_SAC_MISSES]);
+        return NULL;
+    }
+    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
+    load_key(c, key, k);
+    uint32_t i = find(c, set, k);
+    if (i == UINT32_MAX) {
+        ims_counter_inc(c->ctr[IMS_SAC_MISSES]);
+        return NULL;
+    }
+    ims_counter_inc(c->ctr[IMS_SAC_HITS]);
+    c->stamp[i] = ++c->clock;
+    return payload_at(c, i);
+}
+
+const void *ims_sac_peek(const ims_sacache *c, uint32_t set, const void *key)
+{
+    if (c->entries == 0)
+        return NULL;
+    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
+    load_key(c, key, k);
+    uint32_t i = find(c, set, k);
+    return i == UINT32_MAX ? NULL : payload_at(c, i);
+}
+
+int ims_sac_insert(ims_sacache *c, uint32_t set, const void *key, const void *payload, void *ev_key,
+                   void *ev_payload)
+{
+    if (c->entries == 0)
+        return IMS_SAC_DROPPED;
+    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
+    load_key(c, key, k);
+    int what = IMS_SAC_REPLACED;
+    uint32_t i = find(c, set, k);
+    if (i == UINT32_MAX) {
+        i = victim(c, set);
+        what = IMS_SAC_FILLED;
+        if (c->stamp[i]) {
+            what = IMS_SAC_EVICTED;
+            ims_counter_inc(c->ctr[IMS_SAC_EVICTIONS]);
+            if (ev_key)
+                memcpy(ev_key, &c->keys[(size_t)i * c->key_words], (size_t)c->key_words * 8);
+            if (ev_payload)
+                memcpy(ev_payload, payload_at(c, i), c->payload_size);
+        }
+        memcpy(&c->keys[(size_t)i * c->key_words], k, (size_t)c->key_words * 8);
+    }
+    if (c->payload_size)
+        memcpy(payload_at(c, i), payload, c->payload_size);
+    c->stamp[i] = ++c->clock;
+    ims_counter_inc(c->ctr[IMS_SAC_INSERTS]);
+    return what;
+}
+
+bool ims_sac_remove(ims_sacache *c, uint32_t set, const void *key)
+{
+    if (c->entries == 0)
+        return false;
+    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
+    load_key(c, key, k);
+    uint32_t i = find(c, set, k);
+    if (i == UINT32_MAX)
+        return false;
+    c->stamp[i] = 0;
+    ims_counter_inc(c->ctr[IMS_SAC_INVALIDATED]);
+    return true;
+}
+
+size_t ims_sac_invalidate_if(ims_sacache *c, ims_sac_pred_fn pred, void *arg)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->entries; i++) {
+        if (c->stamp[i] && pred(&c->keys[(size_t)i * c->key_words], payload_at(c, i), arg)) {
+            c->stamp[i] = 0;
+            n++;
+        }
+    }
+    ims_counter_add(c->ctr[IMS_SAC_INVALIDATED], n);
+    return n;
+}
+
+void ims_sac_foreach(const ims_sacache *c, ims_sac_visit_fn fn, void *arg)
+{
+    for (uint32_t i = 0; i < c->entries; i++)
+        if (c->stamp[i])
+            fn(&c->keys[(size_t)i * c->key_words], payload_at(c, i), arg);
+}
+
+size_t ims_sac_flush(ims_sacache *c)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->entries; i++) {
+        n += c->stamp[i] != 0;
+        c->stamp[i] = 0;
+    }
+    for (uint32_t s = 0; s < c->sets; s++)
+        c->rr[s] = 0;
+    ims_counter_add(c->ctr[IMS_SAC_INVALIDATED], n);
+    return n;
+}
