@@ -109,6 +109,7 @@ void ims_engine_destroy(ims_engine *e)
 }
 
 ims_cycle ims_engine_now(const ims_engine *e) { return e->now; }
+const uint64_t *ims_engine_now_ptr(const ims_engine *e) { return &e->now; }
 uint64_t ims_engine_clock_hz(const ims_engine *e) { return e->clock_hz; }
 size_t ims_engine_pending(const ims_engine *e) { return e->live; }
 uint64_t ims_engine_events_run(const ims_engine *e) { return e->events_run; }

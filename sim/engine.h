@@ -33,6 +33,9 @@ ims_engine *ims_engine_create(uint64_t clock_hz);
 void ims_engine_destroy(ims_engine *e);
 
 ims_cycle ims_engine_now(const ims_engine *e);
+/* The engine's current time as a stable pointer, for observers that stamp
+ * with simulated time without knowing the engine (ims_physmem_set_clock). */
+const uint64_t *ims_engine_now_ptr(const ims_engine *e);
 uint64_t ims_engine_clock_hz(const ims_engine *e);
 
 /* Schedule fn(ctx, arg) at now + delay / at an absolute cycle (>= now).

@@ -650,3 +650,16 @@ TEST(EngineCancel, MassCancellationKeepsSurvivorsInOrder)
 }
 
 } // namespace
+
+TEST(EngineClock, NowPointerFollowsSimulatedTime)
+{
+    ims_engine *e = ims_engine_create(1000000000ULL);
+    ASSERT_NE(e, nullptr);
+    const uint64_t *now = ims_engine_now_ptr(e);
+    EXPECT_EQ(*now, 0u);
+    ims_engine_schedule(e, 42, [](void *, uint64_t) {}, nullptr, 0);
+    ims_engine_run(e, IMS_CYCLE_MAX);
+    EXPECT_EQ(*now, 42u);
+    EXPECT_EQ(*now, ims_engine_now(e));
+    ims_engine_destroy(e);
+}

@@ -144,3 +144,34 @@ TEST(PaAlloc, AlignedZeroedPagesUntilExhausted)
 }
 
 } // namespace
+
+namespace {
+
+TEST(Physmem, SoftwareStoresStampFramesHardwareAdUpdatesDoNot)
+{
+    Mem mem;
+    uint64_t clock = 5;
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0x1000, 1), 0); // before the clock is set: stamp 0
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x1000), 0u);
+    ims_physmem_set_clock(mem.m, &clock);
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0x1008, 2), 0);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x1FFF), 5u); // any address in the frame
+    clock = 9;
+    uint64_t old;
+    ASSERT_EQ(ims_physmem_or64(mem.m, 0x1000, 0x20, &old), 0); // an A/D update
+    EXPECT_EQ(ims_physmem_r64(mem.m, 0x1000), 0x21u);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x1000), 5u);
+    ASSERT_EQ(ims_physmem_or64(mem.m, 0x5000, 0x20, &old), 0); // new frame via hardware: unstamped
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x5000), 0u);
+    clock = 12;
+    uint8_t b[3] = {1, 2, 3};
+    ASSERT_EQ(ims_physmem_write(mem.m, 0x1FFF, b, 3), 0); // crosses into 0x2000
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x1000), 12u);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x2000), 12u);
+    clock = 20;
+    ASSERT_EQ(ims_physmem_fill(mem.m, 0x2000, 0, 8), 0);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x2000), 20u);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x9000), 0u); // never written
+}
+
+} // namespace

@@ -87,7 +87,8 @@ TEST(QiTiming, LatencyCountsFromTheTailWriteAndFetchesOneByOneWithBatchOne)
 {
     // Cheap descriptors, batch 1: the fetch is the bottleneck. iotlb fetched at +197, executes 10;
     // the wait is fetched at +394, executes 20, status write 30 -> +444 after the tail write at t=1000.
-    QiSys s(Opts().set("qi.fetch_batch=1").set("qi.cost.iotlb=10ns").set("qi.cost.wait=20ns").set("qi.status_write=30ns"));
+    QiSys s(Opts().set("qi.fetch_batch=1").set("qi.cost.iotlb=10ns").set("qi.cost.wait=20ns").set(
+        "qi.status_write=30ns"));
     ims_engine_schedule_at(s.e, 1000, [](void *, uint64_t) {}, nullptr, 0);
     s.run();
     ASSERT_EQ(s.now(), 1000u);
@@ -208,7 +209,10 @@ struct Population {
         return ims_iotlb_peek(s.c.iotlb, did, IMS_VTD_PGTT_PT, pasid, a) != nullptr;
     }
     bool psc_ss(uint16_t did) { return ims_psc_lookup(s.c.psc, IMS_PSC_SS, 2, did, 0, 0) != nullptr; }
-    bool psc_fs(uint16_t did, uint32_t pasid) { return ims_psc_lookup(s.c.psc, IMS_PSC_FS, 2, did, pasid, 0) != nullptr; }
+    bool psc_fs(uint16_t did, uint32_t pasid)
+    {
+        return ims_psc_lookup(s.c.psc, IMS_PSC_FS, 2, did, pasid, 0) != nullptr;
+    }
 };
 
 void run_one(QiSys &s, const uint64_t qw[4])

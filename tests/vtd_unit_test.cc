@@ -123,7 +123,11 @@ struct UnitSys {
         ims_vtd_unit_mmio_read(u, off, size, &v);
         return v;
     }
-    void gcmd(uint64_t cmd) { w32(IMS_VTD_REG_GCMD, ((uint32_t)rd(IMS_VTD_REG_GSTS, 4) & 0x96800000u) | (uint32_t)cmd); }
+    // One GCMD command on top of the enables already on (TES, AFLS, QIES, IRES, CFIS).
+    void gcmd(uint64_t cmd)
+    {
+        w32(IMS_VTD_REG_GCMD, ((uint32_t)rd(IMS_VTD_REG_GSTS, 4) & 0x96800000u) | (uint32_t)cmd);
+    }
 
     void put(const uint64_t qw[4])
     {

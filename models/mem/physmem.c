@@ -8,6 +8,7 @@
 typedef struct frame_slot {
     uint64_t key;
     uint8_t *data;
+    uint64_t stamp; /* *clock at the last software store */
 } frame_slot;
 
 struct ims_physmem {
@@ -17,6 +18,8 @@ struct ims_physmem {
     /* last frame looked up (walks and DMA stream hit the same frame) */
     uint64_t last_key;
     uint8_t *last_data;
+    frame_slot *last_slot;
+    const uint64_t *clock; /* write-stamp source, NULL: no stamping */
     ims_physmem_stats st;
 };
 
@@ -52,15 +55,21 @@ void ims_physmem_destroy(ims_physmem *m)
     free(m);
 }
 
-static uint8_t *lookup(const ims_physmem *m, uint64_t key)
+static frame_slot *lookup_slot(const ims_physmem *m, uint64_t key)
 {
     size_t mask = m->cap - 1;
     for (size_t i = hash_frame(key, mask);; i = (i + 1) & mask) {
         if (m->slots[i].key == key)
-            return m->slots[i].data;
+            return &m->slots[i];
         if (m->slots[i].key == 0)
             return NULL;
     }
+}
+
+static uint8_t *lookup(const ims_physmem *m, uint64_t key)
+{
+    frame_slot *s = lookup_slot(m, key);
+    return s ? s->data : NULL;
 }
 
 static int grow(ims_physmem *m)
@@ -80,6 +89,8 @@ static int grow(ims_physmem *m)
     free(m->slots);
     m->slots = ns;
     m->cap = ncap;
+    m->last_key = 0; /* slots moved */
+    m->last_slot = NULL;
     return 0;
 }
 
@@ -89,37 +100,42 @@ static inline const uint8_t *frame_ro(ims_physmem *m, uint64_t pfn)
     uint64_t key = pfn + 1;
     if (key == m->last_key)
         return m->last_data;
-    uint8_t *d = lookup(m, key);
-    if (d) {
-        m->last_key = key;
-        m->last_data = d;
-    }
-    return d;
+    frame_slot *slot = lookup_slot(m, key);
+    if (!slot)
+        return NULL;
+    m->last_key = key;
+    m->last_data = slot->data;
+    m->last_slot = slot;
+    return slot->data;
 }
 
+/* Frame for a software store: allocated on demand and stamped. */
 static uint8_t *frame_rw(ims_physmem *m, uint64_t pfn)
 {
     uint64_t key = pfn + 1;
-    if (key == m->last_key)
-        return m->last_data;
-    uint8_t *d = lookup(m, key);
-    if (!d) {
+    frame_slot *slot = key == m->last_key ? m->last_slot : lookup_slot(m, key);
+    if (!slot) {
         if ((m->used + 1) * 4 > m->cap * 3 && grow(m))
             return NULL;
-        d = calloc(1, IMS_PAGE_SIZE);
+        uint8_t *d = calloc(1, IMS_PAGE_SIZE);
         if (!d)
             return NULL;
         size_t mask = m->cap - 1, i = hash_frame(key, mask);
         while (m->slots[i].key)
             i = (i + 1) & mask;
-        m->slots[i].key = key;
-        m->slots[i].data = d;
+        slot = &m->slots[i];
+        slot->key = key;
+        slot->data = d;
+        slot->stamp = 0;
         m->used++;
         m->st.frames++;
     }
+    if (m->clock)
+        slot->stamp = *m->clock;
     m->last_key = key;
-    m->last_data = d;
-    return d;
+    m->last_data = slot->data;
+    m->last_slot = slot;
+    return slot->data;
 }
 
 static int range_ok(uint64_t pa, size_t len)
@@ -242,7 +258,23 @@ int ims_physmem_or64(ims_physmem *m, uint64_t pa, uint64_t set, uint64_t *old)
         *old = v;
     if ((v | set) == v)
         return 0; /* nothing to change: no write, no frame allocation */
-    return write_n(m, pa, v | set, 8);
+    /* A hardware update: written without a software write stamp. */
+    const uint64_t *clock = m->clock;
+    m->clock = NULL;
+    int r = write_n(m, pa, v | set, 8);
+    m->clock = clock;
+    return r;
+}
+
+void ims_physmem_set_clock(ims_physmem *m, const uint64_t *clock)
+{
+    m->clock = clock;
+}
+
+uint64_t ims_physmem_last_write(const ims_physmem *m, uint64_t pa)
+{
+    frame_slot *s = lookup_slot(m, (pa >> IMS_PAGE_SHIFT) + 1);
+    return s ? s->stamp : 0;
 }
 
 bool ims_physmem_frame_present(const ims_physmem *m, uint64_t pa)

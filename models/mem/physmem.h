@@ -45,6 +45,13 @@ int ims_physmem_w64(ims_physmem *m, uint64_t pa, uint64_t v);
  * 64-bit word at pa (8-byte aligned) and return the old value in *old. */
 int ims_physmem_or64(ims_physmem *m, uint64_t pa, uint64_t set, uint64_t *old);
 
+/* Write stamps, for the coherence checker: once a clock is set, every software
+ * store (write, fill, w32, w64) stamps its frames with *clock; the hardware's
+ * atomic A/D updates (or64) do not, since they never change a translation.
+ * Frames never written (or written before the clock was set) read stamp 0. */
+void ims_physmem_set_clock(ims_physmem *m, const uint64_t *clock);
+uint64_t ims_physmem_last_write(const ims_physmem *m, uint64_t pa);
+
 /* Whether the frame containing pa has ever been written. */
 bool ims_physmem_frame_present(const ims_physmem *m, uint64_t pa);
 

@@ -127,7 +127,7 @@ int ims_vtd_ctxb_set_legacy_ctx(ims_vtd_ctx_builder *b, uint16_t sid, const ims_
     if (cfg->tt > 3 || cfg->aw > 7 || (cfg->ssptptr & PAGE_MASK))
         return ims_errorf(err, EINVAL, "vtd ctx builder: bad legacy context (tt %u, aw %u, ssptptr 0x%llx)",
                           cfg->tt, cfg->aw, (unsigned long long)cfg->ssptptr);
-    uint64_t pa;
+    uint64_t pa = 0;
     int rc = ctx_entry_alloc(b, sid, &pa, err);
     if (rc)
         return rc;
@@ -157,7 +157,7 @@ int ims_vtd_ctxb_set_sm_ctx(ims_vtd_ctx_builder *b, uint16_t sid, const ims_vtd_
     if (cfg->pdts > 7 || cfg->rid_pasid > PASID_MAX || (cfg->pasid_dir & PAGE_MASK))
         return ims_errorf(err, EINVAL, "vtd ctx builder: bad scalable context (pdts %u, rid_pasid 0x%x, dir 0x%llx)",
                           cfg->pdts, cfg->rid_pasid, (unsigned long long)cfg->pasid_dir);
-    uint64_t pa;
+    uint64_t pa = 0;
     int rc = ctx_entry_alloc(b, sid, &pa, err);
     if (rc)
         return rc;
@@ -191,7 +191,7 @@ int ims_vtd_ctxb_pasid_dir_entry_pa(const ims_vtd_ctx_builder *b, uint16_t sid, 
 {
     if (!b->scalable)
         return ims_errorf(err, EINVAL, "vtd ctx builder: PASID structures need a scalable-mode table");
-    uint64_t ce_pa;
+    uint64_t ce_pa = 0;
     int rc = ims_vtd_ctxb_ctx_entry_pa(b, sid, &ce_pa, err);
     if (rc)
         return rc;
@@ -287,7 +287,7 @@ static int zero_entry(ims_vtd_ctx_builder *b, uint64_t pa, unsigned size, ims_er
 
 int ims_vtd_ctxb_clear_ctx(ims_vtd_ctx_builder *b, uint16_t sid, ims_error *err)
 {
-    uint64_t pa;
+    uint64_t pa = 0;
     if (ims_vtd_ctxb_ctx_entry_pa(b, sid, &pa, NULL))
         return 0;
     return zero_entry(b, pa, ctx_entry_size(b), err);
@@ -297,7 +297,7 @@ int ims_vtd_ctxb_clear_pasid(ims_vtd_ctx_builder *b, uint16_t sid, uint32_t pasi
 {
     if (!b->scalable)
         return ims_errorf(err, EINVAL, "vtd ctx builder: PASID structures need a scalable-mode table");
-    uint64_t pa;
+    uint64_t pa = 0;
     if (ims_vtd_ctxb_pasid_entry_pa(b, sid, pasid, &pa, NULL))
         return 0;
     return zero_entry(b, pa, IMS_VTD_PASID_ENTRY_SIZE, err);

@@ -136,7 +136,7 @@ static uint16_t dtlb_sid(const ims_qi_desc *d)
 
 bool ims_qi_itag_alloc_(ims_qi *q, qi_rec *r, uint64_t seq)
 {
-    unsigned idx;
+    unsigned idx = 0;
     qi_atsdev *d = dev_find(q, dtlb_sid(&r->d), true, &idx);
     if (!d || d->busy == UINT32_MAX)
         return false;
@@ -219,7 +219,7 @@ void ims_qi_ats_send_(ims_qi *q, qi_rec *r, uint64_t seq)
 
 void ims_qi_ats_completion(ims_qi *q, uint16_t sid, uint32_t itag_vector, unsigned cc)
 {
-    unsigned idx;
+    unsigned idx = 0;
     qi_atsdev *d = dev_find(q, sid, false, &idx);
     bool unexpected = itag_vector == 0;
     for (unsigned t = 0; t < QI_NTAGS; t++) {
