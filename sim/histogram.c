@@ -59,7 +59,7 @@ static void hist_clear(ims_hist *h)
     h->count = 0;
     h->min = UINT64_MAX;
     h->max = 0;
-    h->sum = 0.0L;
+    h->sum = 0;
 }
 
 int ims_hist_init(ims_hist *h)
@@ -89,16 +89,23 @@ void ims_hist_record_n(ims_hist *h, uint64_t v, uint64_t n)
         return; /* no sample: min/max must not move */
     h->buckets[ims_hist_bucket_of(v)] += n;
     h->count += n;
-    h->sum += (long double)v * (long double)n;
+    h->sum += (unsigned __int128)v * n;
     if (v < h->min)
         h->min = v;
     if (v > h->max)
         h->max = v;
 }
 
+/* The per-sample path (every latency record): no multiply, no n == 0 test. */
 void ims_hist_record(ims_hist *h, uint64_t v)
 {
-    ims_hist_record_n(h, v, 1);
+    h->buckets[ims_hist_bucket_of(v)]++;
+    h->count++;
+    h->sum += v;
+    if (v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
 }
 
 void ims_hist_merge(ims_hist *dst, const ims_hist *src)
@@ -153,5 +160,9 @@ double ims_hist_mean(const ims_hist *h)
 {
     if (h->count == 0)
         return 0.0;
-    return (double)(h->sum / (long double)h->count);
+    /* Whole part and remainder separately: each converts to double with one
+     * rounding, so the mean is within an ulp of exact (no x87 long double). */
+    unsigned __int128 q = h->sum / h->count;
+    uint64_t r = (uint64_t)(h->sum % h->count);
+    return (double)q + (double)r / (double)h->count;
 }

@@ -22,7 +22,7 @@ extern "C" {
 typedef struct ims_hist {
     uint64_t count;
     uint64_t min, max;      /* exact; min is UINT64_MAX when empty */
-    long double sum;        /* exact enough for the mean */
+    unsigned __int128 sum;  /* exact: any uint64 count of uint64 values fits */
     uint64_t *buckets;      /* IMS_HIST_BUCKETS counters, allocated by init */
 } ims_hist;
 

@@ -149,76 +149,105 @@ static inline void *payload_at(const ims_sacache *c, uint32_t i)
     return c->payload + (size_t)i * c->payload_stride;
 }
 
-static inline bool key_eq(const uint64_t *a, const uint64_t *b, uint32_t words)
+/* One key word from a caller buffer of any alignment: a fixed-size memcpy is
+ * a plain load. */
+static inline uint64_t kw_at(const unsigned char *b, unsigned w)
 {
-    /* Unrolled by word count so the common 1- and 2-word keys cost two loads. */
-    switch (words) {
-    case 1:
-        return a[0] == b[0];
-    case 2:
-        return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
-    case 3:
-        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2])) == 0;
-    default:
-        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
-    }
+    uint64_t v;
+    memcpy(&v, b + 8 * w, 8);
+    return v;
 }
 
-/* Entry index of the key in the set, or UINT32_MAX. `k` is word-aligned. */
-static inline uint32_t find(const ims_sacache *c, uint32_t set, const uint64_t *k)
+/* Way of the key in the set, or UINT32_MAX. One loop per key size so the
+ * compare is a fixed number of word loads (the hot path of every lookup); the
+ * key is compared before the stamp since most ways differ in the first word. */
+#define FIND_LOOP(KW, EQ)                                                                                     \
+    do {                                                                                                      \
+        const uint64_t *e = c->keys + (size_t)base * (KW);                                                    \
+        for (uint32_t w = 0; w < ways; w++, e += (KW))                                                        \
+            if ((EQ) && st[w])                                                                                \
+                return w;                                                                                     \
+    } while (0)
+
+static inline uint32_t find_way(const ims_sacache *c, uint32_t set, const void *key)
 {
-    uint32_t base = set * c->ways, kw = c->key_words;
-    for (uint32_t w = 0; w < c->ways; w++) {
-        uint32_t i = base + w;
-        if (c->stamp[i] && key_eq(&c->keys[(size_t)i * kw], k, kw))
-            return i;
+    const unsigned char *b = key;
+    uint32_t ways = c->ways, base = set * ways;
+    const uint64_t *st = c->stamp + base;
+    uint64_t k0 = kw_at(b, 0);
+    switch (c->key_words) {
+    case 1:
+        FIND_LOOP(1, e[0] == k0);
+        break;
+    case 2: {
+        uint64_t k1 = kw_at(b, 1);
+        FIND_LOOP(2, ((e[0] ^ k0) | (e[1] ^ k1)) == 0);
+        break;
+    }
+    case 3: {
+        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2);
+        FIND_LOOP(3, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2)) == 0);
+        break;
+    }
+    default: {
+        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2), k3 = kw_at(b, 3);
+        FIND_LOOP(4, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2) | (e[3] ^ k3)) == 0);
+        break;
+    }
     }
     return UINT32_MAX;
 }
 
-/* Copy a caller key (any alignment) into aligned words. Fixed-size copies
- * compile to plain loads; a variable-size memcpy would be a library call. */
-static inline void load_key(const ims_sacache *c, const void *key, uint64_t *k)
+static inline uint32_t find(const ims_sacache *c, uint32_t set, const void *key)
 {
-    const unsigned char *b = key;
-    switch (c->key_words) {
-    case 4:
-        memcpy(&k[3], b + 24, 8);
-        /* fall through */
-    case 3:
-        memcpy(&k[2], b + 16, 8);
-        /* fall through */
-    case 2:
-        memcpy(&k[1], b + 8, 8);
-        /* fall through */
-    default:
-        memcpy(&k[0], b, 8);
-    }
+    uint32_t w = find_way(c, set, key);
+    return w == UINT32_MAX ? w : set * c->ways + w;
 }
 
-static uint32_t victim(ims_sacache *c, uint32_t set)
+/* Copy n bytes between a payload slot and a caller buffer. Payloads of up to
+ * eight whole words (every VT-d cache's) are copied as fixed-size words, which
+ * compile to plain loads and stores; anything else goes to memcpy. */
+static inline void copy_bytes(void *dst, const void *src, uint32_t n)
 {
-    uint32_t base = set * c->ways;
-    for (uint32_t w = 0; w < c->ways; w++)
-        if (!c->stamp[base + w])
-            return base + w;
-    switch (c->policy) {
-    case IMS_SAC_RR: {
-        uint32_t w = c->rr[set];
-        c->rr[set] = (w + 1 == c->ways) ? 0 : w + 1;
-        return base + w;
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (n % 8 == 0 && n <= 64) {
+        switch (n / 8) {
+        case 8:
+            memcpy(d + 56, s + 56, 8);
+            /* fall through */
+        case 7:
+            memcpy(d + 48, s + 48, 8);
+            /* fall through */
+        case 6:
+            memcpy(d + 40, s + 40, 8);
+            /* fall through */
+        case 5:
+            memcpy(d + 32, s + 32, 8);
+            /* fall through */
+        case 4:
+            memcpy(d + 24, s + 24, 8);
+            /* fall through */
+        case 3:
+            memcpy(d + 16, s + 16, 8);
+            /* fall through */
+        case 2:
+            memcpy(d + 8, s + 8, 8);
+            /* fall through */
+        case 1:
+            memcpy(d, s, 8);
+            /* fall through */
+        default:
+            return;
+        }
     }
-    case IMS_SAC_RANDOM:
-        return base + (uint32_t)ims_rng_below(c->rng, c->ways);
-    case IMS_SAC_LRU:
-    default: {
-        uint32_t best = base;
-        for (uint32_t w = 1; w < c->ways; w++)
-            if (c->stamp[base + w] < c->stamp[best])
-                best = base + w;
-        return best;
-    }
-    }
+    memcpy(d, s, n);
+}
+
+/* Store a caller key into entry i's words. */
+static inline void store_key(ims_sacache *c, uint32_t i, const void *key)
+{
+    copy_bytes(&c->keys[(size_t)i * c->key_words], key, c->key_words * 8);
 }
 
 /* ---- operations ------------------------------------------------------------- */
@@ -226,13 +255,7 @@ static uint32_t victim(ims_sacache *c, uint32_t set)
 void *ims_sac_lookup(ims_sacache *c, uint32_t set, const void *key)
 {
     ims_counter_inc(c->ctr[IMS_SAC_LOOKUPS]);
-    if (c->entries == 0) {
-        ims_counter_inc(c->ctr[IMS_SAC_MISSES]);
-        return NULL;
-    }
-    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
-    load_key(c, key, k);
-    uint32_t i = find(c, set, k);
+    uint32_t i = c->entries ? find(c, set, key) : UINT32_MAX;
     if (i == UINT32_MAX) {
         ims_counter_inc(c->ctr[IMS_SAC_MISSES]);
         return NULL;
@@ -246,10 +269,80 @@ const void *ims_sac_peek(const ims_sacache *c, uint32_t set, const void *key)
 {
     if (c->entries == 0)
         return NULL;
-    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
-    load_key(c, key, k);
-    uint32_t i = find(c, set, k);
+    uint32_t i = find(c, set, key);
     return i == UINT32_MAX ? NULL : payload_at(c, i);
+}
+
+/* One pass over a set for an insert: the way holding the key (returned), else
+ * UINT32_MAX with *free = the lowest free way (UINT32_MAX: none) and *oldest =
+ * the least recently used valid way. Stamps are unique, so "oldest" needs no
+ * tie rule. Folding the key search and the victim scan into one loop halves
+ * the work of an insert that misses, the common case. */
+#define PROBE_LOOP(KW, EQ)                                                                                    \
+    do {                                                                                                      \
+        const uint64_t *e = c->keys + (size_t)base * (KW);                                                    \
+        for (uint32_t w = 0; w < ways; w++, e += (KW)) {                                                      \
+            uint64_t sw = st[w];                                                                              \
+            if (!sw) {                                                                                        \
+                if (fr == UINT32_MAX)                                                                         \
+                    fr = w;                                                                                   \
+            } else if (EQ) {                                                                                  \
+                return w;                                                                                     \
+            } else if (sw < old_st) {                                                                         \
+                old_st = sw;                                                                                  \
+                old = w;                                                                                      \
+            }                                                                                                 \
+        }                                                                                                     \
+    } while (0)
+
+static inline uint32_t probe(const ims_sacache *c, uint32_t set, const void *key, uint32_t *free, uint32_t *oldest)
+{
+    const unsigned char *b = key;
+    uint32_t ways = c->ways, base = set * ways;
+    const uint64_t *st = c->stamp + base;
+    uint32_t fr = UINT32_MAX, old = 0;
+    uint64_t old_st = UINT64_MAX;
+    uint64_t k0 = kw_at(b, 0);
+    switch (c->key_words) {
+    case 1:
+        PROBE_LOOP(1, e[0] == k0);
+        break;
+    case 2: {
+        uint64_t k1 = kw_at(b, 1);
+        PROBE_LOOP(2, ((e[0] ^ k0) | (e[1] ^ k1)) == 0);
+        break;
+    }
+    case 3: {
+        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2);
+        PROBE_LOOP(3, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2)) == 0);
+        break;
+    }
+    default: {
+        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2), k3 = kw_at(b, 3);
+        PROBE_LOOP(4, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2) | (e[3] ^ k3)) == 0);
+        break;
+    }
+    }
+    *free = fr;
+    *oldest = old;
+    return UINT32_MAX;
+}
+
+/* The way an absent key goes to in a full set: the policy's victim. */
+static uint32_t victim(ims_sacache *c, uint32_t set, uint32_t oldest)
+{
+    switch (c->policy) {
+    case IMS_SAC_RR: {
+        uint32_t w = c->rr[set];
+        c->rr[set] = (w + 1 == c->ways) ? 0 : w + 1;
+        return w;
+    }
+    case IMS_SAC_RANDOM:
+        return (uint32_t)ims_rng_below(c->rng, c->ways);
+    case IMS_SAC_LRU:
+    default:
+        return oldest;
+    }
 }
 
 int ims_sac_insert(ims_sacache *c, uint32_t set, const void *key, const void *payload, void *ev_key,
@@ -257,25 +350,27 @@ int ims_sac_insert(ims_sacache *c, uint32_t set, const void *key, const void *pa
 {
     if (c->entries == 0)
         return IMS_SAC_DROPPED;
-    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
-    load_key(c, key, k);
+    uint32_t fr, oldest;
+    uint32_t w = probe(c, set, key, &fr, &oldest);
     int what = IMS_SAC_REPLACED;
-    uint32_t i = find(c, set, k);
-    if (i == UINT32_MAX) {
-        i = victim(c, set);
+    uint32_t i;
+    if (w != UINT32_MAX) {
+        i = set * c->ways + w;
+    } else if (fr != UINT32_MAX) {
+        i = set * c->ways + fr;
         what = IMS_SAC_FILLED;
-        if (c->stamp[i]) {
-            what = IMS_SAC_EVICTED;
-            ims_counter_inc(c->ctr[IMS_SAC_EVICTIONS]);
-            if (ev_key)
-                memcpy(ev_key, &c->keys[(size_t)i * c->key_words], (size_t)c->key_words * 8);
-            if (ev_payload)
-                memcpy(ev_payload, payload_at(c, i), c->payload_size);
-        }
-        memcpy(&c->keys[(size_t)i * c->key_words], k, (size_t)c->key_words * 8);
+        store_key(c, i, key);
+    } else {
+        i = set * c->ways + victim(c, set, oldest);
+        what = IMS_SAC_EVICTED;
+        ims_counter_inc(c->ctr[IMS_SAC_EVICTIONS]);
+        if (ev_key)
+            copy_bytes(ev_key, &c->keys[(size_t)i * c->key_words], c->key_words * 8);
+        if (ev_payload)
+            copy_bytes(ev_payload, payload_at(c, i), c->payload_size);
+        store_key(c, i, key);
     }
-    if (c->payload_size)
-        memcpy(payload_at(c, i), payload, c->payload_size);
+    copy_bytes(payload_at(c, i), payload, c->payload_size);
     c->stamp[i] = ++c->clock;
     ims_counter_inc(c->ctr[IMS_SAC_INSERTS]);
     return what;
@@ -285,9 +380,7 @@ bool ims_sac_remove(ims_sacache *c, uint32_t set, const void *key)
 {
     if (c->entries == 0)
         return false;
-    uint64_t k[IMS_SAC_KEY_MAX / 8] = {0};
-    load_key(c, key, k);
-    uint32_t i = find(c, set, k);
+    uint32_t i = find(c, set, key);
     if (i == UINT32_MAX)
         return false;
     c->stamp[i] = 0;

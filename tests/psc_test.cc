@@ -1,6 +1,6 @@
 // Paging-structure caches (models/vtd/psc.h): level coverage, tagging, deepest-hit lookup and its
-// per-level statistics, each invalidation against vtd-facts §4.3/§4.7/§5.1/§5.2, and a randomized
-// comparison with an independent reference model.
+// per-level statistics, each invalidation against VT-d 5.10 §6.5.2.3/§6.5.2.4 (Tables 23, 24) and vtd-facts
+// §5.1/§5.2, and a randomized comparison with an independent reference model.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -142,14 +142,23 @@ size_t total(ims_psc *p)
     return n;
 }
 
-TEST(Psc, InvalidationHintKeepsEverything)
+TEST(Psc, InvalidationHintKeepsOnlyTheStageItNames)
 {
-    // vtd-facts §4.3/§5.2: IH=1 means only leaves changed: paging-structure caches are kept.
+    // VT-d 5.10 §6.5.2.3 / Table 23, page-selective-within-domain: FS PSC "DID" whatever IH says ("paging-
+    // structure-cache entries caching mappings other than second-stage-mapping associated with the specified
+    // domain-id are invalidated"); SS PSC "If IH is 0, DID, Address. Otherwise NA". Before the spec check this
+    // test expected IH=1 to keep every PSC entry.
     Psc c(64, 64); // fully associative: the population fits
     populate(c.p);
-    EXPECT_EQ(ims_psc_inv_page(c.p, 1, 0, 30, true), 0u);
-    EXPECT_EQ(ims_psc_inv_pasid_page(c.p, 1, 3, 0, 30, true), 0u);
-    EXPECT_EQ(total(c.p), 24u);
+    EXPECT_EQ(ims_psc_inv_page(c.p, 1, 0, 30, true), 8u); // DID 1's FS entries, both PASIDs, any address
+    EXPECT_FALSE(has(c.p, IMS_PSC_FS, 2, 1, 3, 0));
+    EXPECT_FALSE(has(c.p, IMS_PSC_FS, 3, 1, 4, 4ull << 30)); // outside the 4 TiB range too
+    EXPECT_TRUE(has(c.p, IMS_PSC_SS, 2, 1, 0, 0));           // in range, but IH=1 keeps SS entries
+    EXPECT_TRUE(has(c.p, IMS_PSC_SS, 3, 1, 0, 4ull << 30));
+    EXPECT_TRUE(has(c.p, IMS_PSC_FS, 2, 2, 3, 0)); // other DID
+    // Table 24, page-selective-within-PASID: FS PSC "If IH is 0, (DID, PASID, Address) Otherwise, NA".
+    EXPECT_EQ(ims_psc_inv_pasid_page(c.p, 2, 3, 0, 30, true), 0u);
+    EXPECT_EQ(total(c.p), 16u);
 }
 
 TEST(Psc, Type2PageSelective)
@@ -322,10 +331,10 @@ TEST(Psc, RandomizedInvalidationsMatchReference)
             got = ims_psc_inv_domain(c.p, did);
             want = drop([&](const RefE &e) { return e.did == did; });
             break;
-        case 2: // type 2 PSI: IH=1 nothing; else SS in range + all FS of the DID
+        case 2: // type 2 PSI (Table 23): all FS of the DID; SS of the DID in range only with IH=0
             got = ims_psc_inv_page(c.p, did, addr, am, ih);
             want = drop([&](const RefE &e) {
-                return !ih && e.did == did && (e.stage == IMS_PSC_FS || overlap(e));
+                return e.did == did && (e.stage == IMS_PSC_FS || (!ih && overlap(e)));
             });
             break;
         case 3: // type 6 G=10

@@ -70,6 +70,7 @@ struct Opts {
     unsigned ttm = IMS_VTD_TTM_SCALABLE;
     uint64_t cap = IMS_VTD_DEFAULT_CAP;
     uint64_t ecap = IMS_VTD_DEFAULT_ECAP;
+    uint32_t ver = 0x60; /* register-based invalidation needs major version <= 5 (spec 5.10 §6.5) */
     std::vector<std::string> sets;  // "qi.cost.iotlb=10ns"
     bool qi_enable = true;
     // Fluent setters (designated initializers would trip -Wmissing-field-initializers).
@@ -78,7 +79,9 @@ struct Opts {
     Opts &mode(unsigned v) { ttm = v; return *this; }
     Opts &set(const char *kv) { sets.emplace_back(kv); return *this; }
     Opts &qi_off() { qi_enable = false; return *this; }
-    Opts &legacy128() { return dw(false).mode(IMS_VTD_TTM_LEGACY); }
+    Opts &version(uint32_t v) { ver = v; return *this; }
+    // A legacy part: 128-bit descriptors, legacy mode, VER 1.0 (register-based invalidation available).
+    Opts &legacy128() { return dw(false).mode(IMS_VTD_TTM_LEGACY).version(0x10); }
 };
 
 struct QiSys {
@@ -120,7 +123,7 @@ struct QiSys {
         h.on_doorbell = on_doorbell;
         h.on_ccmd = on_ccmd;
         h.on_iotlb_reg = on_iotlb;
-        EXPECT_EQ(ims_vtd_regfile_create(o.cap, o.ecap, 0x60, &h, &rf, &err), 0) << err.msg;
+        EXPECT_EQ(ims_vtd_regfile_create(o.cap, o.ecap, o.ver, &h, &rf, &err), 0) << err.msg;
         ims_sac_geom g{16, 4, IMS_SAC_LRU};
         EXPECT_EQ(ims_ctxc_create(&g, &rng, nullptr, &c.ctxc, &err), 0);
         EXPECT_EQ(ims_pasidc_create(&g, &rng, nullptr, &c.pasidc, &err), 0);

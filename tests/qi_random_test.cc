@@ -1,7 +1,7 @@
 // Randomized property test of the queued-invalidation engine: random IOTLB populations and random type-2 /
 // type-6 descriptors go through the real queue (memory, fetch, decode, execute); the entries left must be
 // exactly those an independent reference of VT-d 5.10 Tables 23/24 keeps (SS-only entries carry no PASID
-// tag, iotlb.h / vtd-facts §5.1).
+// tag, iotlb.h / vtd-facts §5.1, so a PASID-selective type 6 removes all of the DID's).
 #include "tests/qi_fixture.h"
 
 #include <random>
@@ -43,7 +43,8 @@ bool removes(const Desc &d, const Ent &e)
     case GLOBAL: return true;
     case DSI: return e.did == d.did;
     case PSI: return e.did == d.did && (fs_like(e.pgtt) || in_range(e.iova, d.addr, d.am));
-    case PASID_SEL: return e.did == d.did && e.pgtt != IMS_VTD_PGTT_SS && e.pasid == d.pasid;
+    // Table 24 PASID-selective: (DID, PASID) for every PGTT; untagged SS-only entries go for the whole DID.
+    case PASID_SEL: return e.did == d.did && (e.pgtt == IMS_VTD_PGTT_SS || e.pasid == d.pasid);
     case PASID_PAGE: return e.did == d.did && fs_like(e.pgtt) && e.pasid == d.pasid && in_range(e.iova, d.addr, d.am);
     default: return false;
     }

@@ -258,6 +258,8 @@ TEST(TraceRoundTrip, OpenErrorsNameThePath)
     EXPECT_EQ(std::string(err.msg), "/nonexistent/x.ist: cannot open: No such file or directory");
     EXPECT_EQ(ims_trace_writer_open("/nonexistent/x.ist", IMS_TRACE_TEXT, &err), nullptr);
     EXPECT_EQ(std::string(err.msg), "/nonexistent/x.ist: cannot create: No such file or directory");
+    EXPECT_EQ(ims_trace_reader_open("/", &err), nullptr);
+    EXPECT_EQ(std::string(err.msg), "/: read error: Is a directory");
     EXPECT_TRUE(ims_trace_path_is_zstd("a.bin.zst"));
     EXPECT_FALSE(ims_trace_path_is_zstd("a.zstd"));
     // A zstd stream that does not hold a whole trace.

@@ -487,9 +487,13 @@ TEST_F(VtdRegsUnit, QiDisableAllowedWhileStalledAndIqeClearResumes)
 }
 
 // ---- register-based invalidation (§1.6, §1.7) ----------------------------------
+// VT-d 5.10 §6.5: the register interface exists only on units with VER major <= 5, so the tests that
+// expect it to work use a 5.0 unit (they ran on the 6.0 default before the spec check).
+constexpr uint32_t kVer5 = 0x50;
 
 TEST_F(VtdRegsUnit, ContextCommandRunsHookAndClearsIcc)
 {
+    make(IMS_VTD_DEFAULT_CAP, IMS_VTD_DEFAULT_ECAP, kVer5);
     // domain-selective (CIRG=2), DID 5, written as two dwords (low first)
     uint64_t cmd = (1ull << 63) | (2ull << 61) | 5;
     EXPECT_EQ(wr(IMS_VTD_REG_CCMD, cmd & 0xffffffffu, 4), IMS_VTD_MMIO_OK);
@@ -518,6 +522,7 @@ TEST_F(VtdRegsUnit, ContextCommandRunsHookAndClearsIcc)
 
 TEST_F(VtdRegsUnit, IotlbRegisterInvalidation)
 {
+    make(IMS_VTD_DEFAULT_CAP, IMS_VTD_DEFAULT_ECAP, kVer5);
     const uint64_t iva = 0x500, iotlb = 0x508;  // ECAP.IRO=0x50
     wr(iva, 0x7654000ull | (1ull << 6) | 4);     // ADDR, IH, AM=4
     wr(iotlb, (1ull << 63) | (3ull << 60) | (1ull << 49) | (1ull << 48) | (7ull << 32));
@@ -541,7 +546,7 @@ TEST_F(VtdRegsUnit, IotlbRegisterInvalidation)
 
 TEST_F(VtdRegsUnit, PageSelectiveWithoutPsiIsDoneAsDomain)
 {
-    make(IMS_VTD_SET(IMS_VTD_CAP_PSI, IMS_VTD_DEFAULT_CAP, 0));
+    make(IMS_VTD_SET(IMS_VTD_CAP_PSI, IMS_VTD_DEFAULT_CAP, 0), IMS_VTD_DEFAULT_ECAP, kVer5);
     wr(0x500, 0x1000);
     wr(0x508, (1ull << 63) | (3ull << 60) | (2ull << 32));
     ASSERT_EQ(hooks.iotlb.size(), 1u);
@@ -552,6 +557,7 @@ TEST_F(VtdRegsUnit, PageSelectiveWithoutPsiIsDoneAsDomain)
 // vtd-facts §1.7: register-based invalidation is not used while QI is enabled.
 TEST_F(VtdRegsUnit, RegisterInvalidationRejectedWhileQiEnabled)
 {
+    make(IMS_VTD_DEFAULT_CAP, IMS_VTD_DEFAULT_ECAP, kVer5);  // else VER alone would reject
     gcmd(1u << 26);
     EXPECT_EQ(wr(IMS_VTD_REG_CCMD, (1ull << 63) | (1ull << 61)), IMS_VTD_MMIO_REJECTED);
     EXPECT_EQ(wr(0x508, (1ull << 63) | (1ull << 60)), IMS_VTD_MMIO_REJECTED);
@@ -563,6 +569,61 @@ TEST_F(VtdRegsUnit, RegisterInvalidationRejectedWhileQiEnabled)
     EXPECT_FALSE(ims_vtd_iotlb_ivt(t));
     EXPECT_EQ(ims_vtd_iotlb_iaig(t), 0u);
     EXPECT_EQ(ims_vtd_regfile_counters_get(rf)->rejected, 2u);
+}
+
+// VT-d 5.10 §6.5 ("supported by hardware implementations ... with Major Version 5 or lower (VER_REG). In all
+// other hardware implementations, all requests are treated as invalid requests and will be ignored"),
+// §11.4.6.1 CAIG / §11.4.6.3 IAIG 00b: "On hardware implementations with Major Version 6 or higher
+// (VER_REG), all invalidation requests through this register are treated as incorrect invalidation requests."
+TEST_F(VtdRegsUnit, RegisterInvalidationIgnoredFromVersion6)
+{
+    for (uint32_t ver : {0x60u, 0x61u, 0x70u}) {
+        make(IMS_VTD_DEFAULT_CAP, IMS_VTD_DEFAULT_ECAP, ver);
+        hooks = Hooks{};
+        ASSERT_EQ(rd(IMS_VTD_REG_VER, 4), ver);
+        // Domain-selective CCMD, DID 5; page-selective IOTLB with a valid IVA, DID 7.
+        EXPECT_EQ(wr(IMS_VTD_REG_CCMD, (1ull << 63) | (2ull << 61) | 5), IMS_VTD_MMIO_REJECTED) << ver;
+        wr(0x500, 0x7000);
+        EXPECT_EQ(wr(0x508, (1ull << 63) | (3ull << 60) | (7ull << 32)), IMS_VTD_MMIO_REJECTED) << ver;
+        EXPECT_TRUE(hooks.ccmd.empty() && hooks.iotlb.empty());
+        // Read back: completed (ICC/IVT 0), actual granularity 00b (Error), software fields as written.
+        uint64_t c = rd(IMS_VTD_REG_CCMD), t = rd(0x508);
+        EXPECT_EQ(c, (2ull << 61) | 5) << "ICC 0, CIRG 2, CAIG 0, DID 5";
+        EXPECT_EQ(t, (3ull << 60) | (7ull << 32)) << "IVT 0, IIRG 3, IAIG 0, DID 7";
+        const ims_vtd_regfile_counters *n = ims_vtd_regfile_counters_get(rf);
+        EXPECT_EQ(n->rejected, 2u);
+        EXPECT_EQ(n->ccmd_invalidations + n->iotlb_invalidations, 0u);
+    }
+    // Major version 5, any minor: performed.
+    make(IMS_VTD_DEFAULT_CAP, IMS_VTD_DEFAULT_ECAP, 0x5f);
+    hooks = Hooks{};
+    EXPECT_EQ(wr(IMS_VTD_REG_CCMD, (1ull << 63) | (1ull << 61)), IMS_VTD_MMIO_OK);
+    EXPECT_EQ(wr(0x508, (1ull << 63) | (1ull << 60)), IMS_VTD_MMIO_OK);
+    EXPECT_EQ(hooks.ccmd.size() + hooks.iotlb.size(), 2u);
+    EXPECT_EQ(ims_vtd_ccmd_caig(rd(IMS_VTD_REG_CCMD)), 1u);
+    EXPECT_EQ(ims_vtd_iotlb_iaig(rd(0x508)), 1u);
+}
+
+// VT-d 5.10 §11.4.6.1 ICC / §11.4.6.3 IVT: "When Translation Table Mode field in Root Table Address register is
+// not setup as legacy mode (RTADDR_REG.TTM!=00b), hardware will ignore the value ... and report a value of 00b"
+// (also §6.5.1: not supported with scalable mode). Decision: the TTM that counts is the one latched by SRTP.
+TEST_F(VtdRegsUnit, RegisterInvalidationIgnoredOutsideLegacyMode)
+{
+    make(IMS_VTD_DEFAULT_CAP, IMS_VTD_DEFAULT_ECAP, kVer5);
+    wr(IMS_VTD_REG_RTADDR, 0x12345000ull | (1ull << 10));  // scalable TTM, not yet latched
+    EXPECT_EQ(wr(IMS_VTD_REG_CCMD, (1ull << 63) | (1ull << 61)), IMS_VTD_MMIO_OK) << "still legacy until SRTP";
+    EXPECT_EQ(gcmd(1u << 30), IMS_VTD_MMIO_OK);
+    EXPECT_EQ(wr(IMS_VTD_REG_CCMD, (1ull << 63) | (1ull << 61)), IMS_VTD_MMIO_REJECTED);
+    EXPECT_EQ(wr(0x508, (1ull << 63) | (1ull << 60)), IMS_VTD_MMIO_REJECTED);
+    EXPECT_EQ(ims_vtd_ccmd_caig(rd(IMS_VTD_REG_CCMD)), 0u);
+    EXPECT_EQ(ims_vtd_iotlb_iaig(rd(0x508)), 0u);
+    EXPECT_EQ(hooks.ccmd.size(), 1u);
+    EXPECT_TRUE(hooks.iotlb.empty());
+    // Back to legacy mode: accepted again.
+    wr(IMS_VTD_REG_RTADDR, 0x12345000ull);
+    EXPECT_EQ(gcmd(1u << 30), IMS_VTD_MMIO_OK);
+    EXPECT_EQ(wr(0x508, (1ull << 63) | (1ull << 60)), IMS_VTD_MMIO_OK);
+    EXPECT_EQ(ims_vtd_iotlb_iaig(rd(0x508)), 1u);
 }
 
 TEST_F(VtdRegsUnit, LegacyIotlbRegistersAtBroadwellOffset)

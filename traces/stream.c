@@ -34,9 +34,10 @@ struct ims_trace_src {
 
 static long file_fill(ims_trace_src *s, uint8_t *buf, size_t cap, ims_error *err)
 {
+    errno = 0;
     size_t n = fread(buf, 1, cap, s->f);
     if (n == 0 && ferror(s->f))
-        return ims_errorf(err, EIO, "read error");
+        return ims_errorf(err, EIO, "read error: %s", strerror(errno ? errno : EIO));
     return (long)n;
 }
 
@@ -174,8 +175,7 @@ long ims_trace_src_peek(ims_trace_src *s, const uint8_t **p, size_t n, ims_error
         }
     }
     *p = s->buf + s->pos;
-    size_t avail = s->len - s->pos;
-    return (long)(avail < n ? avail : n);
+    return (long)(s->len - s->pos);
 }
 
 void ims_trace_src_consume(ims_trace_src *s, size_t n)
@@ -197,6 +197,8 @@ long ims_trace_src_read(ims_trace_src *s, void *buf, size_t n, ims_error *err)
             return got;
         if (got == 0)
             break;
+        if ((size_t)got > want)
+            got = (long)want;
         memcpy((uint8_t *)buf + done, p, (size_t)got);
         ims_trace_src_consume(s, (size_t)got);
         done += (size_t)got;
@@ -303,8 +305,9 @@ int ims_trace_sink_write(ims_trace_sink *s, const void *data, size_t n, ims_erro
         return 0;
     switch (s->kind) {
     case 0:
+        errno = 0;
         if (fwrite(data, 1, n, s->f) != n)
-            return ims_errorf(err, EIO, "write error");
+            return ims_errorf(err, EIO, "write error: %s", strerror(errno ? errno : EIO));
         return 0;
     case 1:
         if (s->len + n > s->cap) {

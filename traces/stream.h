@@ -28,9 +28,10 @@ ims_trace_src *ims_trace_src_mem(const void *data, size_t len);
 ims_trace_src *ims_trace_src_zstd(ims_trace_src *inner);
 void ims_trace_src_close(ims_trace_src *s);
 
-/* Make up to n (<= IMS_TRACE_SRC_BUF) bytes visible at *p without consuming
- * them. Returns how many are visible (fewer than n only at end of input), or a
- * negative errno with a message in err. */
+/* Make at least n (<= IMS_TRACE_SRC_BUF) bytes visible at *p without
+ * consuming them; buffered bytes are never moved unless fewer than n are
+ * visible. Returns how many are visible (may exceed n; fewer than n only at
+ * end of input), or a negative errno with a message in err. */
 long ims_trace_src_peek(ims_trace_src *s, const uint8_t **p, size_t n, ims_error *err);
 void ims_trace_src_consume(ims_trace_src *s, size_t n);
 /* Read exactly n bytes unless the input ends first: returns bytes read. */

@@ -121,7 +121,7 @@ static int read_line(ims_text_reader *r, size_t *len_out, ims_error *e)
     bool any = false;
     for (;;) {
         const uint8_t *p;
-        long got = ims_trace_src_peek(r->src, &p, IMS_TRACE_SRC_BUF, e);
+        long got = ims_trace_src_peek(r->src, &p, 1, e); /* whatever is buffered */
         if (got < 0)
             return (int)got;
         if (got == 0)

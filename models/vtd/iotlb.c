@@ -191,14 +191,21 @@ static bool m_page(const inv_arg *a, const ims_iotlb_entry *e)
     return e->did == a->did && (is_fs_or_nested(e) || overlaps(a, e));
 }
 
-static bool m_pasid(const inv_arg *a, const ims_iotlb_entry *e)
+static bool pasid_tag_matches(const inv_arg *a, const ims_iotlb_entry *e)
 {
     return e->did == a->did && e->pasid != IMS_IOTLB_NO_PASID && e->pasid == a->pasid;
 }
 
+/* Table 24 PASID-selective: SS-only entries have no PASID tag to compare, so
+ * the whole DID's SS-only set goes. */
+static bool m_pasid(const inv_arg *a, const ims_iotlb_entry *e)
+{
+    return pasid_tag_matches(a, e) || (e->did == a->did && e->pgtt == IMS_VTD_PGTT_SS);
+}
+
 static bool m_pasid_page(const inv_arg *a, const ims_iotlb_entry *e)
 {
-    return m_pasid(a, e) && is_fs_or_nested(e) && overlaps(a, e);
+    return pasid_tag_matches(a, e) && is_fs_or_nested(e) && overlaps(a, e);
 }
 
 static bool pred(const void *key, const void *payload, void *arg)

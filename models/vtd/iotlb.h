@@ -118,16 +118,17 @@ size_t ims_iotlb_inv_global(ims_iotlb *t);
 size_t ims_iotlb_inv_domain(ims_iotlb *t, uint16_t did);
 /* Type 2 G=11 page-selective-within-domain: entries of the DID that are
  * SS-only or pass-through and overlap the 2^AM-page range, plus ALL
- * first-stage and nested entries of the DID regardless of address (scalable
- * mode rule, vtd-facts §4.3). In legacy mode every entry is SS or PT, so the
- * same rule is the legacy one. */
+ * first-stage and nested entries of the DID regardless of address (VT-d 5.10
+ * §6.5.2.3 and Table 23, which name PGTT=100b beside 010b). In legacy mode
+ * every entry is SS or PT, so the same rule is the legacy one. */
 size_t ims_iotlb_inv_page(ims_iotlb *t, uint16_t did, uint64_t addr, unsigned am, bool ih);
-/* Type 6 G=10 PASID-selective-within-domain: every PASID-tagged entry with
- * (DID, PASID): FS, nested, pass-through. SS-only entries carry no PASID and
- * stay (vtd-facts §4.7). */
+/* Type 6 G=10 PASID-selective: FS, nested and pass-through entries with
+ * (DID, PASID), and EVERY SS-only entry of the DID. VT-d 5.10 Table 24 lists
+ * PGTT=010b entries as invalidated by (DID, PASID); ours carry no PASID tag,
+ * so all of the DID's go (coarser, which §6.5.2.4 allows). */
 size_t ims_iotlb_inv_pasid(ims_iotlb *t, uint16_t did, uint32_t pasid);
 /* Type 6 G=11 PASID page-selective: FS and nested entries with (DID, PASID)
- * overlapping the range; never SS-only or pass-through (vtd-facts §4.7). */
+ * overlapping the range; never SS-only or pass-through (Table 24: "NA"). */
 size_t ims_iotlb_inv_pasid_page(ims_iotlb *t, uint16_t did, uint32_t pasid, uint64_t addr, unsigned am,
                                 bool ih);
 

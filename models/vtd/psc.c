@@ -175,12 +175,14 @@ size_t ims_psc_inv_domain(ims_psc *p, uint16_t did)
 
 size_t ims_psc_inv_page(ims_psc *p, uint16_t did, uint64_t addr, unsigned am, bool ih)
 {
-    if (ih)
-        return 0;
+    /* Table 23: FS PSC "DID" in every case; SS PSC "if IH is 0, DID, Address". */
     inv_arg fs = {.did = did};
+    size_t n = inv_stage(p, IMS_PSC_FS, &fs);
+    if (ih)
+        return n;
     inv_arg ss = {.did = did, .ranged = true};
     ims_vtd_am_range(addr, am, &ss.first, &ss.last);
-    return inv_stage(p, IMS_PSC_FS, &fs) + inv_stage(p, IMS_PSC_SS, &ss);
+    return n + inv_stage(p, IMS_PSC_SS, &ss);
 }
 
 size_t ims_psc_inv_pasid(ims_psc *p, uint16_t did, uint32_t pasid)

@@ -18,10 +18,11 @@
  * level, and stops at the first hit; so the counters "psc.fs.l3.lookups/hits"
  * count only probes made after an l2 miss (conditional hit rates).
  *
- * What each invalidation removes (vtd-facts §4.3, §4.7, §5.1, §5.2): see the
- * functions below and the table in docs/caches.md. IH=1 keeps every PSC
- * entry. Statistics per stage and level: psc.{fs,ss}.l{2..5}.{lookups,hits,
- * misses,inserts,evictions,invalidated}. */
+ * What each invalidation removes (VT-d 5.10 §6.5.2.3/§6.5.2.4, Tables 23 and
+ * 24): see the functions below and the table in docs/caches.md. IH=1 keeps
+ * only what the hint names: SS entries for type 2, FS entries for type 6.
+ * Statistics per stage and level: psc.{fs,ss}.l{2..5}.{lookups,hits,misses,
+ * inserts,evictions,invalidated}. */
 #ifndef IMS_VTD_PSC_H
 #define IMS_VTD_PSC_H
 
@@ -96,10 +97,11 @@ int ims_psc_insert(ims_psc *p, const ims_psc_entry *e);
 size_t ims_psc_inv_global(ims_psc *p);
 /* Type 2 domain-selective: FS and SS entries of the DID. */
 size_t ims_psc_inv_domain(ims_psc *p, uint16_t did);
-/* Type 2 page-selective: IH=1 removes nothing. IH=0 removes SS entries of the
- * DID overlapping the 2^AM-page range and every FS entry of the DID (the range
- * is a second-stage/domain range; nested FS entries hold SS-translated
- * pointers, and FS/nested leaves of the DID go regardless of address too). */
+/* Type 2 page-selective (VT-d 5.10 §6.5.2.3, Table 23): every FS entry of the
+ * DID, whatever IH says (the hint only covers second-stage entries, and this
+ * granularity drops all FS/nested state of the DID regardless of address);
+ * with IH=0 also the SS entries of the DID overlapping the 2^AM-page range,
+ * with IH=1 no SS entry. */
 size_t ims_psc_inv_page(ims_psc *p, uint16_t did, uint64_t addr, unsigned am, bool ih);
 /* Type 6 G=10: FS entries with (DID, PASID). SS entries are untouched. */
 size_t ims_psc_inv_pasid(ims_psc *p, uint16_t did, uint32_t pasid);

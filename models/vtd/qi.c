@@ -362,6 +362,8 @@ static void exec_done(void *ctx, uint64_t seq)
             ims_qi_apply_(q, &r->d);
             r->done = true;
         }
+        if (t != IMS_QI_TYPE_WAIT && q->observer)
+            q->observer(q->observer_ctx, &r->d);
     }
     ims_qi_retire_(q);
     ims_qi_exec_kick_(q);
@@ -414,6 +416,8 @@ static void wait_complete(void *ctx, uint64_t seq)
     r->done = true;
     if (q->fence_seq == seq)
         q->fence_seq = QI_NO_SEQ;
+    if (q->observer)
+        q->observer(q->observer_ctx, &r->d);
     ims_qi_retire_(q);
     fetch_next(q);
 }
@@ -450,6 +454,12 @@ void ims_qi_abort_waits_(ims_qi *q)
         if (q->fence_seq == s)
             q->fence_seq = QI_NO_SEQ;
     }
+}
+
+void ims_qi_set_observer(ims_qi *q, ims_qi_observer_fn fn, void *ctx)
+{
+    q->observer = fn;
+    q->observer_ctx = ctx;
 }
 
 unsigned ims_qi_pending(const ims_qi *q)

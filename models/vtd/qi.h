@@ -26,6 +26,7 @@
 #include "models/mem/mem_timing.h"
 #include "models/mem/physmem.h"
 #include "models/vtd/ats_port.h"
+#include "models/vtd/inv_desc.h"
 #include "models/vtd/regfile.h"
 #include "models/vtd/vtd_caches.h"
 #include "models/vtd/xlate.h"
@@ -66,6 +67,13 @@ void ims_qi_reg_iotlb(ims_qi *q, uint64_t iva, uint64_t iotlb);
 /* An ATS Invalidate Completion from endpoint `sid`: a 32-bit ITag vector and
  * the completion count (vtd-facts §6.3). */
 void ims_qi_ats_completion(ims_qi *q, uint16_t sid, uint32_t itag_vector, unsigned cc);
+
+/* Optional observer (the coherence checker keeps a history with it): fn runs
+ * when a descriptor has been executed (cache invalidation applied, device-TLB
+ * request sent) and when a wait descriptor completes (status written / IWC
+ * set; never for a wait aborted by ITE). NULL fn removes it. */
+typedef void (*ims_qi_observer_fn)(void *ctx, const ims_qi_desc *d);
+void ims_qi_set_observer(ims_qi *q, ims_qi_observer_fn fn, void *ctx);
 
 /* Descriptors fetched but not yet completed, and whether the engine is idle. */
 unsigned ims_qi_pending(const ims_qi *q);

@@ -78,6 +78,9 @@ struct ims_qi {
     qi_atsdev *devs;
     unsigned ndevs, devs_cap;
 
+    ims_qi_observer_fn observer;  /* ims_qi_set_observer */
+    void *observer_ctx;
+
     /* statistics */
     ims_counter dummy;
     ims_counter *c_desc, *c_type[QI_NTYPES], *c_fetches, *c_iqe, *c_ite, *c_ice, *c_aborted, *c_inv;

@@ -281,6 +281,18 @@ static int write_gcmd(ims_vtd_regfile *rf, uint32_t v)
 
 static uint64_t merge(uint64_t old, uint64_t val, uint64_t wmask) { return (old & ~wmask) | (val & wmask); }
 
+/* Whether a CCMD / IOTLB_REG request may be performed at all. VT-d 5.10 §6.5:
+ * the register interface exists only on units with VER major 5 or lower; on
+ * the others, and outside legacy mode (TTM != 00b, taken from the root pointer
+ * latched by SRTP since that is the mode in effect), CAIG/IAIG report 00b
+ * "Error" (§11.4.6.1, §11.4.6.3). Refusing while QIES=1 is a model decision
+ * (§6.5.2: software must then use only the queue). */
+static bool reg_inv_accepted(const ims_vtd_regfile *rf)
+{
+    return ims_vtd_ver_max(rf->ver) <= 5 && ims_vtd_rtaddr_ttm(rf->rtaddr_active) == IMS_VTD_TTM_LEGACY &&
+           !qies(rf);
+}
+
 static int write_ccmd(ims_vtd_regfile *rf, uint64_t val, uint64_t wmask)
 {
     const uint64_t rw = M64(IMS_VTD_CCMD_DID) | M64(IMS_VTD_CCMD_SID) | M64(IMS_VTD_CCMD_FM) |
@@ -290,7 +302,7 @@ static int write_ccmd(ims_vtd_regfile *rf, uint64_t val, uint64_t wmask)
     if (!(wmask & M64(IMS_VTD_CCMD_ICC)) || !ims_vtd_ccmd_icc(v))
         return IMS_VTD_MMIO_OK;
 
-    unsigned g = qies(rf) ? 0 : ims_vtd_ccmd_cirg(v);
+    unsigned g = reg_inv_accepted(rf) ? ims_vtd_ccmd_cirg(v) : 0;
     rf->ccmd = IMS_VTD_SET(IMS_VTD_CCMD_ICC, IMS_VTD_SET(IMS_VTD_CCMD_CAIG, v, g), 0);
     if (g == 0)
         return rejected(rf);
@@ -304,7 +316,7 @@ static int write_ccmd(ims_vtd_regfile *rf, uint64_t val, uint64_t wmask)
 static unsigned iotlb_actual_granularity(const ims_vtd_regfile *rf, uint64_t iotlb)
 {
     unsigned g = ims_vtd_iotlb_iirg(iotlb);
-    if (qies(rf) || g == 0)
+    if (!reg_inv_accepted(rf) || g == 0)
         return 0;
     if (g == IMS_VTD_IOTLB_PAGE) {
         if (!ims_vtd_cap_psi(rf->cap))

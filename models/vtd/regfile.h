@@ -13,11 +13,14 @@
  *    enable bit that differs from GSTS) is rejected as a whole.
  *  - Clearing QIE is refused unless the queue is idle (IQH == IQT) or fetching is
  *    stopped by IQE/ITE; QIES then stays 1.
- *  - CCMD/IOTLB register invalidations written while QIES=1, or with request
- *    granularity 0, are not performed: ICC/IVT read back 0 and CAIG/IAIG read
- *    0 ("not performed"); no hook is called. A page-selective IOTLB request with
- *    CAP.PSI=0 is performed as domain-selective (IAIG=2); one with
- *    IVA.AM > CAP.MAMV is not performed.
+ *  - CCMD/IOTLB register invalidations are not performed on a unit whose
+ *    VER major version is 6 or higher, or whose active TTM (latched by SRTP)
+ *    is not legacy (VT-d 5.10 §6.5, §11.4.6.1 CAIG, §11.4.6.3 IAIG), nor
+ *    while QIES=1 (model decision), nor with request granularity 0. Such a
+ *    write stores the software fields as usual, then ICC/IVT read back 0 and
+ *    CAIG/IAIG read 00b ("Error"); no hook is called; status REJECTED. A
+ *    page-selective IOTLB request with CAP.PSI=0 is performed as
+ *    domain-selective (IAIG=2); one with IVA.AM > CAP.MAMV is not performed.
  *  - Registers of absent features (IQ registers without ECAP.QI, IRTA without
  *    ECAP.IR, PQ registers without ECAP.PRS) behave like unknown offsets.
  * Rejections and unknown offsets return a positive status (not an error) and

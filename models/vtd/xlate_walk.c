@@ -297,7 +297,9 @@ static uint8_t nest_table(void *opaque, uint64_t table_addr, unsigned level, uin
 static uint8_t nested_walk(ims_xwalk *w, nest_cb *n, const ims_vtd_req *req, bool priv, bool use_fs_psc)
 {
     ims_vtd_nested_walk *nw = &w->u.nested;
-    memset(nw, 0, sizeof *nw);
+    /* Not the whole struct (kilobytes, per walk): the stage walks reset
+     * themselves and table_ss[L] is read only where table_ss_done[L]. */
+    memset(nw->table_ss_done, 0, sizeof nw->table_ss_done);
     memset(w->table_cached, 0, sizeof w->table_cached);
     memset(w->fs_ad, 0, sizeof w->fs_ad);
     uint8_t fr = fs_walk(w, n->hw, n->c, n->ctx, req->addr, priv, use_fs_psc, nest_table, n, &nw->fs);

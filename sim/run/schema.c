@@ -1,14 +1,17 @@
 #include "sim/run/schema.h"
 
 #include "models/dev/device.h"
+#include "models/iommufd/iommufd.h"
+#include "models/iommufd/vtd_driver.h"
 #include "models/mem/mem_timing.h"
 #include "models/vtd/cache_config.h"
 #include "models/vtd/qi.h"
 #include "models/vtd/vtd_config.h"
 #include "models/vtd/xlate.h"
+#include "sim/run/run.h"
 
 /* Order = order of sections in dumps and docs: kernel, hardware from the
- * IOMMU outwards, then devices. */
+ * IOMMU outwards, then devices, then the run driver (replay, checker). */
 static const ims_cfg_key *const tables[] = {
     ims_sim_cfg_keys,
     ims_vtd_cfg_keys,
@@ -17,6 +20,9 @@ static const ims_cfg_key *const tables[] = {
     ims_qi_cfg_keys,
     ims_mem_cfg_keys,
     ims_dev_cfg_keys,
+    ims_iommufd_cfg_keys,
+    ims_vtd_drv_cfg_keys,
+    ims_run_cfg_keys,
 };
 
 const ims_cfg_key *const *ims_schema_tables(size_t *count)

@@ -26,6 +26,9 @@ bool ims_cli_is_help(const char *arg);
  * prints the error and sets *status to IOMMUSIM_EXIT_BAD_INPUT. */
 bool ims_cli_config_option(ims_config *cfg, int argc, char **argv, int *i, int *status);
 
+int ims_cmd_run(int argc, char **argv);
+void ims_cmd_run_help(FILE *out);
+
 int ims_cmd_config(int argc, char **argv);
 void ims_cmd_config_help(FILE *out);
 

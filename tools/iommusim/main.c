@@ -6,6 +6,7 @@
 #include "tools/iommusim/cli.h"
 
 static const ims_cli_command commands[] = {
+    {"run", "replay traces on the simulated system and report", ims_cmd_run, ims_cmd_run_help},
     {"config", "print the effective configuration or the schema", ims_cmd_config, ims_cmd_config_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,91 @@
+/* The coherence checker (docs/replay.md "The coherence checker").
+ *
+ * For every DMA piece the checker compares the translation the hardware used
+ * (pa, or a fault) with the golden walk (ims_vtd_translate with
+ * IMS_VTD_WALK_NO_AD) over memory as it is now. A difference is legal while
+ * software has not yet synchronised with an invalidation since the tables
+ * changed:
+ *
+ *   t_change = the latest software-store stamp over the frames the golden walk
+ *              read (ims_physmem_last_write), or the time the unit's root
+ *              pointer / TE state was first seen changed, whichever is later;
+ *   VIOLATION iff an invalidation-wait descriptor of that unit completed in
+ *              (t_change, t_use].
+ *
+ * A wait completing is software's synchronisation point: once it has passed,
+ * every invalidation software queued before it is done, so a translation that
+ * still differs from the tables was never invalidated (a deleted descriptor,
+ * a model bug). Stamps are per 4 KiB frame, so t_change can only be later
+ * than the real change: the checker may miss a violation, never invent one.
+ *
+ * Each violation is printed (up to a limit) with its trace FILE:LINE, the
+ * used and the current translation, and the descriptors the unit completed
+ * between the change and the use (a bounded history per unit). */
+#ifndef IMS_RUN_CHECKER_H
+#define IMS_RUN_CHECKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "models/vtd/inv_desc.h"
+#include "models/vtd/translate.h"
+#include "models/vtd/unit.h"
+#include "sim/engine.h"
+#include "sim/err.h"
+#include "sim/stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ims_checker ims_checker;
+
+typedef struct ims_checker_params {
+    ims_engine *engine;
+    ims_physmem *mem;
+    ims_stats *stats;        /* checker.checks, checker.stale_uses, checker.violations (may be NULL) */
+    FILE *report;            /* where violations are printed; NULL: not printed */
+    uint64_t max_reports;    /* violations printed in full (counted regardless) */
+    unsigned history;        /* descriptors remembered per unit, >= 1 */
+} ims_checker_params;
+
+int ims_checker_create(const ims_checker_params *p, ims_checker **out, ims_error *err);
+void ims_checker_destroy(ims_checker *c);
+
+/* Watch a unit: hooks its invalidation queue so completed descriptors are
+ * recorded. index < IMS_CHECKER_MAX_UNITS. */
+#define IMS_CHECKER_MAX_UNITS 64
+int ims_checker_attach_unit(ims_checker *c, unsigned index, ims_vtd_unit *u, ims_error *err);
+
+/* A descriptor of unit `index` completed now (what the queue hook calls;
+ * exposed for tests). A wait descriptor is a synchronisation point. */
+void ims_checker_note_desc(ims_checker *c, unsigned index, const ims_qi_desc *d);
+
+/* Software wrote a register of unit `index` now: the checker samples the
+ * root pointer and TE state, so a change counts from this moment. */
+void ims_checker_note_regs(ims_checker *c, unsigned index);
+
+/* Where a checked access comes from, for the report. */
+typedef struct ims_checker_loc {
+    const char *file;
+    uint64_t line;
+    const char *dev;         /* device name (NULL or "": unnamed) */
+} ims_checker_loc;
+
+/* Check one access of unit `index`: req as the device made it (untranslated,
+ * the DMA's address), `used` the translation it got (fault != 0: it
+ * faulted), t_use when it was used (<= now; a lower bound is conservative).
+ * Returns true for a violation (counted and reported). */
+bool ims_checker_check(ims_checker *c, unsigned index, const ims_vtd_req *req, const ims_vtd_result *used,
+                       ims_cycle t_use, const ims_checker_loc *loc);
+
+uint64_t ims_checker_violations(const ims_checker *c);
+uint64_t ims_checker_checks(const ims_checker *c);
+/* Differences found inside the legal window (stale but allowed). */
+uint64_t ims_checker_stale_uses(const ims_checker *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

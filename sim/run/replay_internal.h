@@ -1,0 +1,141 @@
+/* Private state of the trace replay, shared by replay.c (driver: reading,
+ * timing, completion, topology, control verbs), replay_raw.c (mem.*, mmio.*,
+ * wait.mem), replay_dev.c (dma) and replay_host.c (iommufd.*). */
+#ifndef IMS_RUN_REPLAY_INTERNAL_H
+#define IMS_RUN_REPLAY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/dev/device.h"
+#include "sim/run/replay.h"
+
+/* What an in-flight record is. */
+typedef enum rp_kind {
+    RP_DMA = 1,
+    RP_WAIT_MEM,
+    RP_DRAIN,
+    RP_HOST,
+} rp_kind;
+
+typedef struct rp_op rp_op;
+
+/* An in-flight record: pooled, never freed before the replay ends. */
+struct rp_op {
+    rp_op *next;              /* free list, or the pending-drain list */
+    ims_replay *rp;
+    rp_kind kind;
+    uint64_t seq;             /* issue order of timed records, from 1 */
+    uint32_t file;            /* index into ims_replay.files */
+    uint64_t line;
+    union {
+        struct {
+            ims_dma op;       /* op.user = this rp_op */
+            unsigned unit;
+            uint16_t sid;
+            uint8_t nexp;
+            ims_trace_expect exp[IMS_TRACE_EXPECT_MAX];
+            /* pieces reported by on_piece: all below `prefix`, and bit i of
+             * `above` for piece prefix+1+i (to find the faulting piece) */
+            uint64_t prefix, above;
+            bool lost;        /* a report fell outside the window: piece unknown */
+        } dma;
+        struct {
+            uint64_t pa;
+            uint32_t val, mask;
+            ims_cycle deadline;
+            uint64_t timeout_ps;
+        } wait;
+        struct {
+            uint64_t left;    /* records issued before the drain still in flight */
+        } drain;
+        struct {
+            ims_trace_rec *rec;  /* a copy while it waits for the host stack (owned) */
+            rp_op *next_queued;
+            ims_trace_verb verb;
+            uint8_t nexp;
+            ims_trace_expect exp[IMS_TRACE_EXPECT_MAX];
+            bool check_done;     /* expect_done= given */
+            uint32_t expect_done, entry_num;
+            bool in_call, early; /* the completion ran inside the call */
+            int status;
+            char msg[160];       /* the iommufd's message for a failed call */
+        } host;
+    };
+};
+
+typedef struct rp_host rp_host; /* replay_host.c */
+
+struct ims_replay {
+    ims_system *sys;
+    ims_engine *engine;
+    ims_checker *checker;
+    FILE *report;
+    uint64_t max_reports, reported;
+    void (*progress)(void *ctx, uint64_t records, double simulated_ns);
+    void *progress_ctx;
+    ims_cycle poll_cycles;
+
+    /* input */
+    ims_trace_reader *const *readers;
+    size_t nreaders, cur;
+    char **files;             /* reader names, for in-flight records */
+    ims_trace_rec rec;
+    bool have_rec;            /* rec holds a timed record not yet issued */
+    bool eof;
+
+    /* timing of the previous timed record */
+    uint64_t seq;             /* last issued */
+    ims_cycle last_issue;
+    uint32_t last_issue_file;
+    uint64_t last_issue_line;
+    bool last_done;
+    ims_cycle last_done_at;
+    bool waiting_prev;        /* the driver waits for the previous record */
+    bool driver_scheduled;
+
+    /* in flight */
+    uint64_t inflight;
+    rp_op *free_ops;
+    void **chunks;
+    size_t nchunks, chunks_cap;
+    rp_op *drains;            /* pending drains */
+
+    rp_host *host;            /* the host stack, once a host-level record ran */
+
+    /* outcome */
+    bool failed;
+    ims_error err;
+    uint64_t records, expect_failures;
+    ims_counter *c_records, *c_sim_ns, *c_expect;
+    uint64_t sim_ns_counted; /* ns already added to sim.simulated_ns */
+    char **phases;
+    size_t nphases, phases_cap;
+};
+
+/* replay.c */
+rp_op *rp_op_get(ims_replay *rp, rp_kind kind);
+/* The in-flight record op completed now. */
+void rp_op_done(ims_replay *rp, rp_op *op);
+/* Stop the replay with a bad-input error at the current record's location
+ * (r NULL: the message is complete as it is). */
+int rp_fail(ims_replay *rp, const ims_trace_rec *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same at the location of an in-flight record. */
+int rp_fail_at(ims_replay *rp, uint32_t file, uint64_t line, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+const char *rp_file_name(const ims_replay *rp, uint32_t file);
+/* Print and count a failed expectation of a record at file/line. */
+void rp_expect_failed(ims_replay *rp, uint32_t file, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* replay_raw.c: mem.*, mmio.*, wait.mem. Return 0 (with *async set when the
+ * record completes later, through op) or a negative errno (rp_fail called). */
+int rp_issue_raw(ims_replay *rp, const ims_trace_rec *r, bool *async);
+/* replay_dev.c */
+int rp_issue_dma(ims_replay *rp, const ims_trace_rec *r, bool *async);
+/* replay_host.c */
+int rp_issue_host(ims_replay *rp, const ims_trace_rec *r, bool *async);
+void rp_host_destroy(ims_replay *rp);
+
+#endif
