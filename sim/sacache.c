@@ -24,11 +24,11 @@ static const char *const stat_help[IMS_SAC_NSTATS] = {
 };
 
 struct ims_sacache {
+    ims_sac_head head;        /* first: sets and set mask, read by the inline ims_sac_set_of */
     uint32_t sets, ways, entries;
     uint32_t key_words;       /* key size / 8 */
     uint32_t payload_size;
     uint32_t payload_stride;  /* payload size rounded up to 8 */
-    bool pow2_sets;
     ims_sac_policy policy;
     ims_rng *rng;
     uint64_t clock;           /* last LRU stamp handed out */
@@ -75,7 +75,9 @@ int ims_sac_create(const ims_sac_params *p, ims_sacache **out, ims_error *err)
     c->entries = p->geom.entries;
     c->ways = p->geom.ways;
     c->sets = c->entries / c->ways;
-    c->pow2_sets = c->sets && (c->sets & (c->sets - 1)) == 0;
+    bool pow2_sets = c->sets && (c->sets & (c->sets - 1)) == 0;
+    c->head.sets = c->sets;
+    c->head.set_mask = pow2_sets ? c->sets - 1u : UINT32_MAX;
     c->key_words = p->key_size / 8;
     c->payload_size = p->payload_size;
     c->payload_stride = (p->payload_size + 7u) & ~7u;
@@ -130,13 +132,6 @@ uint32_t ims_sac_count(const ims_sacache *c)
     return n;
 }
 
-uint32_t ims_sac_set_of(const ims_sacache *c, uint64_t x)
-{
-    if (c->sets == 0)
-        return 0;
-    return (uint32_t)(c->pow2_sets ? (x & (c->sets - 1)) : (x % c->sets));
-}
-
 uint64_t ims_sac_stat_value(const ims_sacache *c, ims_sac_stat s)
 {
     return (unsigned)s < IMS_SAC_NSTATS ? c->ctr[s]->value : 0;
@@ -169,31 +164,36 @@ static inline uint64_t kw_at(const unsigned char *b, unsigned w)
                 return w;                                                                                     \
     } while (0)
 
+/* 3- and 4-word keys (no VT-d cache uses them): out of line, so the common
+ * 1- and 2-word lookups need fewer saved registers. */
+static __attribute__((noinline)) uint32_t find_way_wide(const ims_sacache *c, uint32_t set, const void *key)
+{
+    const unsigned char *b = key;
+    uint32_t ways = c->ways, base = set * ways;
+    const uint64_t *st = c->stamp + base;
+    uint64_t k0 = kw_at(b, 0), k1 = kw_at(b, 1), k2 = kw_at(b, 2);
+    if (c->key_words == 3) {
+        FIND_LOOP(3, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2)) == 0);
+    } else {
+        uint64_t k3 = kw_at(b, 3);
+        FIND_LOOP(4, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2) | (e[3] ^ k3)) == 0);
+    }
+    return UINT32_MAX;
+}
+
 static inline uint32_t find_way(const ims_sacache *c, uint32_t set, const void *key)
 {
     const unsigned char *b = key;
     uint32_t ways = c->ways, base = set * ways;
     const uint64_t *st = c->stamp + base;
     uint64_t k0 = kw_at(b, 0);
-    switch (c->key_words) {
-    case 1:
-        FIND_LOOP(1, e[0] == k0);
-        break;
-    case 2: {
+    if (c->key_words == 2) {
         uint64_t k1 = kw_at(b, 1);
         FIND_LOOP(2, ((e[0] ^ k0) | (e[1] ^ k1)) == 0);
-        break;
-    }
-    case 3: {
-        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2);
-        FIND_LOOP(3, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2)) == 0);
-        break;
-    }
-    default: {
-        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2), k3 = kw_at(b, 3);
-        FIND_LOOP(4, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2) | (e[3] ^ k3)) == 0);
-        break;
-    }
+    } else if (c->key_words == 1) {
+        FIND_LOOP(1, e[0] == k0);
+    } else {
+        return find_way_wide(c, set, key);
     }
     return UINT32_MAX;
 }
@@ -204,44 +204,20 @@ static inline uint32_t find(const ims_sacache *c, uint32_t set, const void *key)
     return w == UINT32_MAX ? w : set * c->ways + w;
 }
 
-/* Copy n bytes between a payload slot and a caller buffer. Payloads of up to
- * eight whole words (every VT-d cache's) are copied as fixed-size words, which
- * compile to plain loads and stores; anything else goes to memcpy. */
+/* Copy n bytes between a payload slot and a caller buffer. The sizes of the
+ * hot caches (8- and 16-byte keys, 32-byte IOTLB and PSC entries) get
+ * fixed-size copies, which compile to a few vector moves; others go to
+ * memcpy (context and PASID caches, filled only on a miss). */
 static inline void copy_bytes(void *dst, const void *src, uint32_t n)
 {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    if (n % 8 == 0 && n <= 64) {
-        switch (n / 8) {
-        case 8:
-            memcpy(d + 56, s + 56, 8);
-            /* fall through */
-        case 7:
-            memcpy(d + 48, s + 48, 8);
-            /* fall through */
-        case 6:
-            memcpy(d + 40, s + 40, 8);
-            /* fall through */
-        case 5:
-            memcpy(d + 32, s + 32, 8);
-            /* fall through */
-        case 4:
-            memcpy(d + 24, s + 24, 8);
-            /* fall through */
-        case 3:
-            memcpy(d + 16, s + 16, 8);
-            /* fall through */
-        case 2:
-            memcpy(d + 8, s + 8, 8);
-            /* fall through */
-        case 1:
-            memcpy(d, s, 8);
-            /* fall through */
-        default:
-            return;
-        }
-    }
-    memcpy(d, s, n);
+    if (n == 32)
+        memcpy(dst, src, 32);
+    else if (n == 16)
+        memcpy(dst, src, 16);
+    else if (n == 8)
+        memcpy(dst, src, 8);
+    else if (n)
+        memcpy(dst, src, n);
 }
 
 /* Store a caller key into entry i's words. */

@@ -96,9 +96,22 @@ uint32_t ims_sac_entries(const ims_sacache *c);
 /* Number of valid entries. */
 uint32_t ims_sac_count(const ims_sacache *c);
 
+/* Leading fields of every ims_sacache, so that ims_sac_set_of (called before
+ * every lookup and insert) inlines. Internal: read only by ims_sac_set_of. */
+typedef struct ims_sac_head {
+    uint32_t sets;
+    uint32_t set_mask; /* sets - 1 when sets is a power of two, else UINT32_MAX */
+} ims_sac_head;
+
 /* Fold a number (page number, SID, ...) into a set index: modulo the number
  * of sets (a mask when it is a power of two). 0 for an empty cache. */
-uint32_t ims_sac_set_of(const ims_sacache *c, uint64_t x);
+static inline uint32_t ims_sac_set_of(const ims_sacache *c, uint64_t x)
+{
+    const ims_sac_head *h = (const ims_sac_head *)(const void *)c;
+    if (h->set_mask != UINT32_MAX)
+        return (uint32_t)x & h->set_mask;
+    return h->sets ? (uint32_t)(x % h->sets) : 0;
+}
 
 /* Look the key up in `set`: a pointer to the stored payload (writable, valid
  * until the next insert, remove, invalidate or flush) or NULL. A hit makes the

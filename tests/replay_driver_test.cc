@@ -218,7 +218,7 @@ TEST(ReplayInput, BadRecordsStopWithFileAndLine)
         {"device sid=0x10 vm=1\n", ":2: device: vm= (assigning a device to a guest) is not supported yet"},
         {"device sid=0x10\nguest.map vm=1 dev=0x10 iova=0 gpa=0 len=4K\n",
          ":3: guest.map: guest-level replay is not supported yet"},
-        {"iommufd.ioas_alloc out=a\n", ":2: iommufd.ioas_alloc: host-level (iommufd) replay is not implemented yet"},
+        {"iommufd.attach dev=ghost pt=a\n", ":2: iommufd.attach: dev=ghost is not declared"},
         {"frobnicate\n", ":2: "},
     };
     for (const auto &c : cases) {

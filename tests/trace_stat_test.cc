@@ -200,7 +200,7 @@ TEST(TraceCliStat, JsonHasEveryVerbAndExactValues)
     Stat st;
     ims_error err{};
     ASSERT_EQ(ims_trace_stat_read(st.s, path.c_str(), &err), 0) << err.msg;
-    ims_trace_stat_set_host(st.s, 0.5, 1234);
+    ims_trace_stat_set_host(st.s, 0.5, 0.25, 1234);
     std::string out = capture([&](FILE *f) { EXPECT_EQ(ims_trace_stat_write_json(st.s, f), 0); });
     cJSON *j = cJSON_Parse(out.c_str());
     ASSERT_NE(j, nullptr) << out;
@@ -225,7 +225,9 @@ TEST(TraceCliStat, JsonHasEveryVerbAndExactValues)
     EXPECT_EQ(num("time.abs.last_ps"), 5000000);
     EXPECT_EQ(num("dma.unresolved"), 1);
     EXPECT_EQ(num("host.seconds"), 0.5);
-    EXPECT_EQ(num("host.records_per_s"), 28); // 14 records in 0.5 s
+    EXPECT_EQ(num("host.cpu_seconds"), 0.25);
+    EXPECT_EQ(num("host.records_per_s"), 28);     // 14 records in 0.5 s
+    EXPECT_EQ(num("host.records_per_cpu_s"), 56); // and in 0.25 s of CPU
     EXPECT_EQ(num("host.peak_rss_kb"), 1234);
     cJSON_Delete(j);
 }

@@ -286,7 +286,7 @@ static int parse_dma_expect(ims_trace_rec *rec, const char *verb, const char *va
             break;
         p = bar + 1;
     }
-    uint8_t *d;
+    uint8_t *d = NULL;
     int rc = store_span(rec, IMS_K_EXPECT, n * sizeof alt[0], n, &d, verb, e);
     if (!rc)
         memcpy(d, alt, n * sizeof alt[0]);
@@ -324,7 +324,7 @@ static int parse_err_expect(ims_trace_rec *rec, const char *verb, const char *va
             break;
         p = bar + 1;
     }
-    uint8_t *d;
+    uint8_t *d = NULL;
     int rc = store_span(rec, IMS_K_EXPECT, n * sizeof alt[0], n, &d, verb, e);
     if (!rc)
         memcpy(d, alt, n * sizeof alt[0]);
@@ -339,7 +339,7 @@ static int parse_entries(ims_trace_rec *rec, const char *verb, const char *val, 
         n += *p == ',';
     if (n > ENTRIES_MAX)
         return bad_value(e, verb, "entries", val, "more than %u entries", ENTRIES_MAX);
-    uint8_t *d;
+    uint8_t *d = NULL;
     int rc = store_span(rec, IMS_K_ENTRIES, n * sizeof(ims_trace_inv_entry), n, &d, verb, e);
     if (rc)
         return rc;
@@ -472,7 +472,7 @@ static int parse_value(ims_trace_rec *rec, const ims_trace_field *f, const char 
         size_t n = strlen(val);
         if (n % 2)
             return bad_value(e, verb, key, val, "odd number of hex digits");
-        uint8_t *d;
+        uint8_t *d = NULL;
         rc = store_span(rec, k, n / 2, n / 2, &d, verb, e);
         if (rc)
             return rc;
@@ -652,7 +652,7 @@ int ims_text_reader_next(ims_text_reader *r, ims_trace_rec *rec, ims_error *err)
     }
     ims_error e = {0};
     for (;;) {
-        size_t len;
+        size_t len = 0;
         int rc = read_line(r, &len, &e);
         if (rc < 0) {
             r->lineno++;

@@ -10,9 +10,17 @@
  *   ims_trace_stat_write_text(st, stdout);  /  ims_trace_stat_write_json(st, stdout);
  *   ims_trace_stat_destroy(st);
  *
- * Output keys (same in text and JSON; docs/trace-format.md "iommusim trace"):
- * files, records, records.VERB, time.abs.*, time.rel.*, devices,
- * device.0xSSSS.*, dma.unresolved, mem.*, expect.*, host.*. */
+ * Output keys (the same in text and JSON; a key whose value is undefined is left out):
+ *   files, records, records.VERB (text: only verbs that occur; JSON: all)
+ *   time.abs.records, time.abs.first_ps, time.abs.last_ps     @T records, first and last T
+ *   time.rel.records, time.rel.total_ps                       +D records, sum of D
+ *   devices; per device in SID order: device.0xSSSS.{name, declared, unit, ats,
+ *     dma, rd, wr, bytes, iova_min, iova_max}                  (iova_max: last byte)
+ *   dma.unresolved                                            dev=NAME never declared
+ *   mem.writes, mem.bytes, mem.pa_min, mem.pa_max             mem.w32/w64/write
+ *   expect.total, expect.dma, expect.mmio, expect.host, expect.done
+ *   host.seconds, host.cpu_seconds, host.records_per_s, host.records_per_cpu_s,
+ *   host.peak_rss_kb                                          when set by the caller */
 #ifndef IMS_TRACES_TRACE_STAT_H
 #define IMS_TRACES_TRACE_STAT_H
 
@@ -69,8 +77,9 @@ int ims_trace_stat_add(ims_trace_stat *s, const ims_trace_rec *r, ims_error *err
 /* Read a whole trace ("-" = stdin) into the statistics: 0, or a negative errno
  * with "FILE:LINE: what" / "FILE: what" in err (records before the error stay counted). */
 int ims_trace_stat_read(ims_trace_stat *s, const char *path, ims_error *err);
-/* Host figures of the reading (written under host.* when set). */
-void ims_trace_stat_set_host(ims_trace_stat *s, double seconds, uint64_t peak_rss_kb);
+/* Host figures of the reading: wall-clock and process CPU seconds, peak
+ * resident set (written under host.* once set). */
+void ims_trace_stat_set_host(ims_trace_stat *s, double seconds, double cpu_seconds, uint64_t peak_rss_kb);
 
 const ims_trace_stat_sum *ims_trace_stat_summary(const ims_trace_stat *s);
 size_t ims_trace_stat_ndevs(const ims_trace_stat *s);

@@ -3,8 +3,7 @@
  * HWPT_INVALIDATE with partial completion, SET_DIRTY_TRACKING and
  * GET_DIRTY_BITMAP. Semantics: iommufd-facts §1.3 ([7.1mw] hw_pagetable.c,
  * io_pagetable.c). */
-#define IMS_IOMMUFD_CORE
-#include "models/iommufd/iommufd.h"
+#include "models/iommufd/iommufd_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

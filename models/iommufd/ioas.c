@@ -5,8 +5,7 @@
  * (superset rule, unmap-all), IOVA_RANGES (EMSGSIZE protocol), ALLOW_IOVAS,
  * COPY, OPTION, VFIO_IOAS, CHANGE_PROCESS, MAP_FILE.
  * Semantics: iommufd-facts §1.3 and the kernel's io_pagetable ([7.1mw]). */
-#define IMS_IOMMUFD_CORE
-#include "models/iommufd/iommufd.h"
+#include "models/iommufd/iommufd_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,8 +2,7 @@
  * dispatcher with the kernel's argument-size rules, IOMMU_DESTROY, the fault
  * queue object and the vIOMMU family (which VT-d cannot create).
  * Semantics: iommufd-facts §1.1 (dispatch), §1.3 (per command). */
-#define IMS_IOMMUFD_CORE
-#include "models/iommufd/iommufd.h"
+#include "models/iommufd/iommufd_internal.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -9,8 +9,7 @@
  * one-page unmap as in the measurements. How the software part splits into
  * syscall, ioctl and per-page work is a model choice: no public source
  * measures iommufd ioctls. */
-#define IMS_IOMMUFD_CORE
-#include "models/iommufd/iommufd.h"
+#include "models/iommufd/iommufd_internal.h"
 
 #include <errno.h>
 

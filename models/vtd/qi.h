@@ -12,8 +12,9 @@
  * (xlate.h); then it performs its status write (SW) and/or sets ICS.IWC (IF).
  * FN fences later descriptors behind the wait. Errors: IQE (head stays on the
  * bad descriptor, IQERCD.IQEI), ITE on an ATS completion timeout (pending waits
- * aborted), ICE on an unexpected completion — then fetching stops until
- * software clears the status bit (the register file rings the doorbell again).
+ * aborted) — then fetching stops until software clears the status bit (the
+ * register file rings the doorbell again). ICE on an unexpected completion is
+ * recorded but does not stop the queue (spec 5.10 §6.5.2.11).
  *
  * Statistics: qi.descriptors (and per type qi.desc.<type>), inv.count and
  * inv.latency_ns (per wait descriptor, from the IQT write that made it visible

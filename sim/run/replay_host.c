@@ -36,6 +36,7 @@ struct rp_host {
     ims_vtd_drv *drv;
     ims_iommufd *ifd;
     bool ready;
+    unsigned ndevs;           /* the system's devices when the stack started: those are probed and bound */
     unsigned binds_left;
     uint32_t first_file;      /* the record that started the stack, for messages */
     uint64_t first_line;
@@ -116,11 +117,6 @@ static void finish(ims_replay *rp, rp_op *op)
         rp_expect_failed(rp, op->file, op->line, "%s: handled %" PRIu32 " entries, expected %" PRIu32, verb,
                          op->host.entry_num, op->host.expect_done);
     }
-    if (op->host.rec) {
-        ims_trace_rec_free(op->host.rec);
-        free(op->host.rec);
-        op->host.rec = NULL;
-    }
     rp_op_done(rp, op);
 }
 
@@ -174,10 +170,8 @@ static void drv_ready(void *ctx, int status)
         return;
     }
     h->binds_left = 1; /* held until every bind is issued */
-    for (unsigned i = 0; !rp->failed; i++) {
+    for (unsigned i = 0; i < h->ndevs && !rp->failed; i++) {
         const ims_system_dev *d = ims_system_device_at(rp->sys, i);
-        if (!d)
-            break;
         if (d->unit != h->unit)
             continue;
         uint32_t dev_id;
@@ -230,10 +224,9 @@ static int start(ims_replay *rp, const ims_trace_rec *r)
     if (ims_vtd_drv_create(&dp, &h->drv, &e))
         return rp_fail(rp, r, e.code ? -e.code : EINVAL, "%s: the VT-d host driver cannot drive unit %u: %s",
                        ims_trace_verb_name(r->verb), unit, e.msg);
-    for (unsigned i = 0;; i++) {
+    h->ndevs = ims_system_device_count(rp->sys);
+    for (unsigned i = 0; i < h->ndevs; i++) {
         const ims_system_dev *d = ims_system_device_at(rp->sys, i);
-        if (!d)
-            break;
         if (d->unit != unit)
             continue;
         ims_vtd_drv_dev_params p = {.sid = d->sid, .ats = d->ats, .ats_qdep = 32, .pasid_bits = d->pasid_bits,
@@ -280,12 +273,16 @@ void rp_host_destroy(ims_replay *rp)
 /* The bound device a record names, or 0 after reporting an input error. */
 static uint16_t dev_sid(ims_replay *rp, rp_op *op, const ims_trace_rec *r, bool *ok)
 {
-    const ims_system_dev *d = ims_trace_dev_is_name(r) ? ims_system_device_by_name(rp->sys, ims_trace_str(r, IMS_K_DEV))
-                                                       : ims_system_device_by_sid(rp->sys, (uint16_t)ims_trace_num(r, IMS_K_DEV));
+    const ims_system_dev *d = ims_trace_dev_is_name(r)
+                                  ? ims_system_device_by_name(rp->sys, ims_trace_str(r, IMS_K_DEV))
+                                  : ims_system_device_by_sid(rp->sys, (uint16_t)ims_trace_num(r, IMS_K_DEV));
     *ok = false;
     const char *verb = ims_trace_verb_name(r->verb);
-    if (!d)
-        rp_fail_at(rp, op->file, op->line, ENOENT, "%s: dev= names no declared device", verb);
+    if (!d && ims_trace_dev_is_name(r))
+        rp_fail_at(rp, op->file, op->line, ENOENT, "%s: dev=%s is not declared", verb, ims_trace_str(r, IMS_K_DEV));
+    else if (!d)
+        rp_fail_at(rp, op->file, op->line, ENOENT, "%s: dev=0x%04" PRIx64 " is not declared", verb,
+                   ims_trace_num(r, IMS_K_DEV));
     else if (d->unit != rp->host->unit || !ims_iommufd_device_of_sid(rp->host->ifd, d->sid))
         rp_fail_at(rp, op->file, op->line, ENOENT,
                    "%s: device sid=0x%04x is not bound to iommufd (declare devices before the first host-level "
@@ -394,12 +391,18 @@ static int call(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
 
 static int exec(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
 {
-    if ((r->verb == IMS_V_IOAS_ALLOC || r->verb == IMS_V_HWPT_ALLOC) && name_find(rp->host, ims_trace_str(r, IMS_K_OUT)))
+    bool allocates = r->verb == IMS_V_IOAS_ALLOC || r->verb == IMS_V_HWPT_ALLOC;
+    if (allocates && name_find(rp->host, ims_trace_str(r, IMS_K_OUT)))
         return rp_fail_at(rp, op->file, op->line, EEXIST, "%s: out=%s names a live object (destroy it first)",
                           ims_trace_verb_name(r->verb), ims_trace_str(r, IMS_K_OUT));
     op->host.in_call = true;
     int rc = call(rp, op, r);
     op->host.in_call = false;
+    if (op->host.rec) { /* a queued record's copy is no longer needed */
+        ims_trace_rec_free(op->host.rec);
+        free(op->host.rec);
+        op->host.rec = NULL;
+    }
     if (rp->failed)
         return -EINVAL;
     if (rc < 0) {

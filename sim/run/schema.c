@@ -11,7 +11,8 @@
 #include "sim/run/run.h"
 
 /* Order = order of sections in dumps and docs: kernel, hardware from the
- * IOMMU outwards, then devices, then the run driver (replay, checker). */
+ * IOMMU outwards, devices, host software (iommufd, VT-d driver), then the run
+ * driver (replay, checker). */
 static const ims_cfg_key *const tables[] = {
     ims_sim_cfg_keys,
     ims_vtd_cfg_keys,

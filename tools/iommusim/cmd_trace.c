@@ -136,12 +136,17 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t peak_rss_kb(void)
+/* Process CPU seconds (user + system) and peak resident set in KiB. */
+static void host_usage(double *cpu, uint64_t *rss_kb)
 {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0 || ru.ru_maxrss < 0)
-        return 0;
-    return (uint64_t)ru.ru_maxrss; /* Linux: kilobytes */
+    *cpu = 0;
+    *rss_kb = 0;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return;
+    *cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+    *rss_kb = ru.ru_maxrss > 0 ? (uint64_t)ru.ru_maxrss : 0; /* Linux: kilobytes */
 }
 
 static int cmd_stat(int argc, char **argv)
@@ -157,7 +162,9 @@ static int cmd_stat(int argc, char **argv)
     bool json = false, help = false;
     int status = inputs(argc, argv, paths, &n, &json, &help);
     if (!status && !help) {
-        double t0 = now_seconds();
+        double t0 = now_seconds(), cpu0;
+        uint64_t rss;
+        host_usage(&cpu0, &rss);
         for (size_t i = 0; !status && i < n; i++) {
             ims_error err = {0};
             if (ims_trace_stat_read(st, paths[i], &err) < 0) {
@@ -166,7 +173,9 @@ static int cmd_stat(int argc, char **argv)
             }
         }
         if (!status) {
-            ims_trace_stat_set_host(st, now_seconds() - t0, peak_rss_kb());
+            double wall = now_seconds() - t0, cpu1;
+            host_usage(&cpu1, &rss);
+            ims_trace_stat_set_host(st, wall, cpu1 - cpu0, rss);
             int rc = json ? ims_trace_stat_write_json(st, stdout) : ims_trace_stat_write_text(st, stdout);
             if (rc < 0)
                 status = ims_cli_fail("trace stat: cannot write the output");
@@ -223,7 +232,8 @@ static const subcommand subs[] = {
      "\nRecords per verb; devices (SID, name, DMA count, read/write, bytes, lowest and highest\n"
      "IOVA byte); first and last @T time and the sum of +D delays; the range of physical\n"
      "addresses written by mem.w32/w64/write; expect= counts; and the decode rate: host\n"
-     "seconds, records per second and the peak resident memory (host.peak_rss_kb).\n"
+     "seconds (wall clock and process CPU), records per second of each, and the peak resident\n"
+     "memory of the process (host.peak_rss_kb).\n"
      "Several inputs are counted together, as 'iommusim run' replays them: in order.\n",
      cmd_stat},
     {"validate", "IN...", "Parse every record of every input without simulating.",
