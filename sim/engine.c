@@ -5,7 +5,10 @@
  * so those go into a wheel of one-cycle buckets covering [now, now + WHEEL_SIZE):
  * scheduling appends to a bucket's FIFO list and the next event is found with a
  * two-level bitmap, both O(1). Appending keeps same-cycle events in schedule
- * order for free.
+ * order for free. Whether a bucket is empty, or an event is the last in its
+ * bucket, is close to a coin toss under random delays, so pushing and popping
+ * are branch-free: each bucket keeps a pointer to the link cell its next event
+ * goes into (its own head while empty), and bitmap updates use masks.
  *
  * Events further ahead wait in a 4-ary min-heap of 16-byte (time, seq|slot)
  * entries; the sequence number breaks ties in schedule order. Whenever time
@@ -20,6 +23,7 @@
 #include "sim/engine.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +57,8 @@ typedef struct ims_event_rec {
     uint32_t gen;  /* bumped when the event runs or is cancelled */
     uint32_t next; /* free-list link, or next event in the same wheel bucket */
 } ims_event_rec;
+/* A power-of-two size keeps every record inside one cache line. */
+_Static_assert(sizeof(ims_event_rec) == 32, "event record should be 32 bytes");
 
 struct ims_engine {
     ims_cycle now;
@@ -67,13 +73,14 @@ struct ims_engine {
     uint32_t free_head;
 
     /* Wheel: bucket b holds the events at the one cycle t in [now, now +
-     * WHEEL_SIZE) with t % WHEEL_SIZE == b. head/tail are valid only where the
-     * bucket's bit is set. */
+     * WHEEL_SIZE) with t % WHEEL_SIZE == b. head[b] is valid only where the
+     * bucket's bit is set. tail[b] is the link cell the next push writes: the
+     * last event's `next`, or &head[b] when the bucket is empty. */
     size_t wheel_count;
     uint64_t summary;            /* bit w: bits[w] != 0 */
     uint64_t bits[WHEEL_WORDS];  /* bit b: bucket b non-empty */
     uint32_t head[WHEEL_SIZE];
-    uint32_t tail[WHEEL_SIZE];
+    uint32_t *tail[WHEEL_SIZE];
 
     /* Heap of events at or beyond now + WHEEL_SIZE, entries at [HEAP_ROOT, heap_end). */
     ims_heap_ent *heap;
@@ -95,6 +102,8 @@ ims_engine *ims_engine_create(uint64_t clock_hz)
         return NULL;
     e->clock_hz = clock_hz;
     e->free_head = NO_SLOT;
+    for (uint32_t b = 0; b < WHEEL_SIZE; b++)
+        e->tail[b] = &e->head[b];
     e->heap_end = HEAP_ROOT;
     return e;
 }
@@ -123,9 +132,25 @@ static bool pool_grow(ims_engine *e)
     if (old >= UINT32_MAX / 2)
         return false;
     uint32_t cap = old ? old * 2 : 256;
-    ims_event_rec *p = realloc(e->pool, (size_t)cap * sizeof *p);
+    /* Not realloc: the old pool must stay readable to re-aim the wheel's tail
+     * pointers, and 64-byte alignment keeps each record in one cache line. */
+    ims_event_rec *p = aligned_alloc(64, (size_t)cap * sizeof *p);
     if (!p)
         return false;
+    if (old) {
+        memcpy(p, e->pool, (size_t)old * sizeof *p);
+        for (uint64_t s = e->summary; s; s &= s - 1) {
+            uint32_t w = (uint32_t)__builtin_ctzll(s);
+            for (uint64_t m = e->bits[w]; m; m &= m - 1) {
+                uint32_t b = (w << 6) | (uint32_t)__builtin_ctzll(m);
+                /* A non-empty bucket's tail is its last record's link. */
+                const ims_event_rec *last =
+                    (const ims_event_rec *)(void *)((char *)e->tail[b] - offsetof(ims_event_rec, next));
+                e->tail[b] = &p[last - e->pool].next;
+            }
+        }
+    }
+    free(e->pool);
     /* Chain the new records so the lowest index is handed out first. */
     for (uint32_t i = old; i < cap; i++) {
         p[i].fn = NULL;
@@ -151,30 +176,26 @@ static inline bool slot_live(const ims_engine *e, uint32_t slot) { return e->poo
 static inline void wheel_push(ims_engine *e, ims_cycle when, uint32_t slot)
 {
     uint32_t b = (uint32_t)when & WHEEL_MASK;
-    uint64_t bit = UINT64_C(1) << (b & 63);
-    e->pool[slot].next = NO_SLOT;
-    if (e->bits[b >> 6] & bit) {
-        e->pool[e->tail[b]].next = slot;
-    } else {
-        e->head[b] = slot;
-        e->bits[b >> 6] |= bit;
-        e->summary |= UINT64_C(1) << (b >> 6);
-    }
-    e->tail[b] = slot;
+    *e->tail[b] = slot;
+    e->tail[b] = &e->pool[slot].next;
+    e->bits[b >> 6] |= UINT64_C(1) << (b & 63);
+    e->summary |= UINT64_C(1) << (b >> 6);
     e->wheel_count++;
 }
 
-/* Unlink the head of non-empty bucket b (the caller frees or runs it). */
+/* Unlink the head of non-empty bucket b (the caller frees or runs it). The
+ * last record's `next` is never read as a link: tail marks the end. */
 static inline void wheel_pop(ims_engine *e, uint32_t b)
 {
-    uint32_t next = e->pool[e->head[b]].next;
-    if (next == NO_SLOT) {
-        e->bits[b >> 6] &= ~(UINT64_C(1) << (b & 63));
-        if (!e->bits[b >> 6])
-            e->summary &= ~(UINT64_C(1) << (b >> 6));
-    } else {
-        e->head[b] = next;
-    }
+    uint32_t *cell = &e->pool[e->head[b]].next;
+    uint64_t last = e->tail[b] == cell;
+    e->head[b] = *cell;
+    /* A select by mask: GCC turns the plain ternary into a mispredicted branch. */
+    uintptr_t keep = -(uintptr_t)last;
+    e->tail[b] = (uint32_t *)(((uintptr_t)&e->head[b] & keep) | ((uintptr_t)e->tail[b] & ~keep));
+    uint64_t word = e->bits[b >> 6] & ~(last << (b & 63));
+    e->bits[b >> 6] = word;
+    e->summary &= ~((uint64_t)(word == 0) << (b >> 6));
     e->wheel_count--;
 }
 
@@ -336,28 +357,26 @@ static void compact(ims_engine *e)
         uint32_t w = (uint32_t)__builtin_ctzll(s);
         for (uint64_t m = e->bits[w]; m; m &= m - 1) {
             uint32_t b = (w << 6) | (uint32_t)__builtin_ctzll(m);
-            uint32_t first = NO_SLOT, last = NO_SLOT;
-            for (uint32_t x = e->head[b]; x != NO_SLOT;) {
-                uint32_t next = e->pool[x].next;
+            uint32_t *end = e->tail[b];
+            uint32_t *keep = &e->head[b]; /* where the next kept record is linked */
+            for (uint32_t x = e->head[b];;) {
+                /* Read the link before slot_free overwrites it. */
+                uint32_t *cell = &e->pool[x].next;
+                uint32_t next = *cell;
                 if (slot_live(e, x)) {
-                    if (last == NO_SLOT)
-                        first = x;
-                    else
-                        e->pool[last].next = x;
-                    last = x;
+                    *keep = x;
+                    keep = cell;
                 } else {
                     slot_free(e, x);
                     e->wheel_count--;
                 }
+                if (cell == end)
+                    break;
                 x = next;
             }
-            if (last == NO_SLOT) {
+            e->tail[b] = keep;
+            if (keep == &e->head[b])
                 e->bits[w] &= ~(UINT64_C(1) << (b & 63));
-            } else {
-                e->pool[last].next = NO_SLOT;
-                e->head[b] = first;
-                e->tail[b] = last;
-            }
         }
         if (!e->bits[w])
             e->summary &= ~(UINT64_C(1) << w);
@@ -445,7 +464,7 @@ bool ims_engine_cancel(ims_engine *e, ims_event_id id)
 
 /* Move time forward to t and pull heap events that now fall inside the wheel
  * window into it, in (time, seq) order. */
-static void advance_to(ims_engine *e, ims_cycle t)
+static inline void advance_to(ims_engine *e, ims_cycle t)
 {
     e->now = t;
     while (e->heap_end > HEAP_ROOT && e->heap[HEAP_ROOT].time - t < WHEEL_SIZE) {
@@ -494,8 +513,10 @@ static inline bool next_live(ims_engine *e, ims_cycle *when)
 /* Run the event next_live found at time t. */
 static inline void run_next(ims_engine *e, ims_cycle t)
 {
-    if (t != e->now)
-        advance_to(e, t);
+    /* Unconditional: time advances on about every other event under random
+     * delays, a poor bet for the branch predictor. At t == now the migration
+     * loop finds nothing, as every heap entry is >= now + WHEEL_SIZE. */
+    advance_to(e, t);
     uint32_t b = (uint32_t)t & WHEEL_MASK;
     uint32_t slot = e->head[b];
     wheel_pop(e, b);
