@@ -1,6 +1,7 @@
 #include "sim/run/schema.h"
 
 #include "models/dev/device.h"
+#include "models/guest/guest_config.h"
 #include "models/iommufd/iommufd.h"
 #include "models/iommufd/vtd_driver.h"
 #include "models/mem/mem_timing.h"
@@ -23,6 +24,7 @@ static const ims_cfg_key *const tables[] = {
     ims_dev_cfg_keys,
     ims_iommufd_cfg_keys,
     ims_vtd_drv_cfg_keys,
+    ims_guest_cfg_keys,
     ims_run_cfg_keys,
 };
 
