@@ -288,9 +288,9 @@ __attribute__((noinline)) static int vfio_bind(ims_ifd_call *c, uint16_t sid, vo
     memcpy(&argsz, arg, sizeof argsz);
     if (argsz < IMS_VFIO_DEVICE_BIND_IOMMUFD_MIN)
         return ims_ifd_fail(ctx, EINVAL, "BIND_IOMMUFD: argsz %u", argsz);
-    for (uint32_t i = sizeof b; i < argsz; i++)
-        if (((const unsigned char *)arg)[i])
-            return ims_ifd_fail(ctx, E2BIG, "BIND_IOMMUFD: non-zero byte %u past the struct", i);
+    uint32_t nz = ims_ifd_first_nonzero(arg, sizeof b, argsz);
+    if (nz < argsz)
+        return ims_ifd_fail(ctx, E2BIG, "BIND_IOMMUFD: non-zero byte %u past the struct", nz);
     memset(&b, 0, sizeof b);
     memcpy(&b, arg, argsz < sizeof b ? argsz : sizeof b);
     if (b.iommufd < 0 || (b.flags & ~IMS_VFIO_DEVICE_BIND_FLAG_TOKEN))

@@ -544,11 +544,10 @@ int ims_iommufd_ioctl(ims_iommufd *ctx, unsigned long cmd, void *arg, ims_drv_do
     memcpy(&usize, arg, sizeof usize);
     if (usize < d->min)
         return ims_ifd_fail(ctx, EINVAL, "iommufd: ioctl 0x%lx: size %u below minimum %u", cmd, usize, d->min);
-    const unsigned char *u = arg;
-    for (uint32_t i = d->size; i < usize; i++)
-        if (u[i])
-            return ims_ifd_fail(ctx, E2BIG, "iommufd: ioctl 0x%lx: non-zero byte %u past our %u-byte struct",
-                                cmd, i, d->size);
+    uint32_t nz = ims_ifd_first_nonzero(arg, d->size, usize);
+    if (nz < usize)
+        return ims_ifd_fail(ctx, E2BIG, "iommufd: ioctl 0x%lx: non-zero byte %u past our %u-byte struct", cmd,
+                            nz, d->size);
     ifd_cmd_buf buf;
     memset(&buf, 0, sizeof buf);
     uint32_t n = usize < d->size ? usize : d->size;

@@ -164,6 +164,18 @@ int ims_ifd_call_end(ims_ifd_call *c, int rc);
 /* iommufd_config.c: read the keys into ctx (cfg NULL = defaults). */
 int ims_ifd_read_config(ims_iommufd *ctx, const ims_config *cfg, ims_error *err);
 
+/* Index of the first non-zero byte of p[from, to), or `to` when all are zero:
+ * the kernel's rule that bytes a caller passes beyond our struct must be zero
+ * (else E2BIG), shared by the iommufd ioctls and the VFIO device ioctls. */
+static inline uint32_t ims_ifd_first_nonzero(const void *p, uint32_t from, uint32_t to)
+{
+    const unsigned char *u = p;
+    for (uint32_t i = from; i < to; i++)
+        if (u[i])
+            return i;
+    return to;
+}
+
 #ifdef __cplusplus
 }
 #endif
