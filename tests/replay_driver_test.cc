@@ -214,10 +214,9 @@ TEST(ReplayInput, BadRecordsStopWithFileAndLine)
         {"device sid=0x10\ndevice sid=0x10\n", ":3: device: device sid=0x0010 is already declared"},
         {"device sid=0x10 name=a\ndevice sid=0x11 name=a\n", ":3: device: a device named 'a' is already declared"},
         {"iommu unit=1\ndevice sid=0x10\nmem.w32 pa=0 val=0\n", ":3: device sid=0x0010: unit 0 is not declared"},
-        {"vm id=1 mem=1G\n", ":2: vm: guest-level replay is not supported yet"},
-        {"device sid=0x10 vm=1\n", ":2: device: vm= (assigning a device to a guest) is not supported yet"},
-        {"device sid=0x10\nguest.map vm=1 dev=0x10 iova=0 gpa=0 len=4K\n",
-         ":3: guest.map: guest-level replay is not supported yet"},
+        {"vm id=1 mem=1G\nvm id=1 mem=1G\n", ":3: vm: id=1 is declared twice"},
+        {"vm id=1 mem=0x1001\n", ":2: vm: mem=0x1001 must be a positive multiple of 4 KiB"},
+        {"device sid=0x10\nguest.map vm=1 dev=0x10 iova=0 gpa=0 len=4K\n", ":3: guest.map: vm=1 is not declared"},
         {"iommufd.attach dev=ghost pt=a\n", ":2: iommufd.attach: dev=ghost is not declared"},
         {"frobnicate\n", ":2: "},
     };

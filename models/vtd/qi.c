@@ -411,6 +411,8 @@ static void wait_complete(void *ctx, uint64_t seq)
     if (w->iflag)
         ims_vtd_regfile_set_iwc(q->rf);
     ims_counter_inc(q->c_inv);
+    q->time.waits++;
+    q->time.wait_cycles += ims_engine_now(q->engine) - r->t_visible;
     if (q->l_inv)
         ims_latency_record(q->l_inv, ims_engine_now(q->engine) - r->t_visible);
     r->done = true;
@@ -470,3 +472,5 @@ unsigned ims_qi_pending(const ims_qi *q)
             n++;
     return n;
 }
+
+ims_qi_time ims_qi_time_get(const ims_qi *q) { return q->time; }

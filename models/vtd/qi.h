@@ -76,6 +76,18 @@ void ims_qi_ats_completion(ims_qi *q, uint16_t sid, uint32_t itag_vector, unsign
 typedef void (*ims_qi_observer_fn)(void *ctx, const ims_qi_desc *d);
 void ims_qi_set_observer(ims_qi *q, ims_qi_observer_fn fn, void *ctx);
 
+/* Running totals for attributing time to the hardware (the guest/VMM models
+ * split an end-to-end invalidation by layer with deltas of these):
+ * wait_cycles sums, per completed wait descriptor, IQT write -> completion
+ * (what inv.latency_ns records); ats_cycles sums, per ATS Invalidate Request,
+ * request -> its completion (concurrent requests each count). */
+typedef struct ims_qi_time {
+    uint64_t waits;
+    uint64_t wait_cycles;
+    uint64_t ats_cycles;
+} ims_qi_time;
+ims_qi_time ims_qi_time_get(const ims_qi *q);
+
 /* Descriptors fetched but not yet completed, and whether the engine is idle. */
 unsigned ims_qi_pending(const ims_qi *q);
 

@@ -236,6 +236,7 @@ void ims_qi_ats_completion(ims_qi *q, uint16_t sid, uint32_t itag_vector, unsign
         if ((d->got[t] & 7u) != (cc & 7u))
             continue;
         ims_counter_inc(q->c_ats_done);
+        q->time.ats_cycles += ims_engine_now(q->engine) - d->t_sent[t];
         if (q->l_ats)
             ims_latency_record(q->l_ats, ims_engine_now(q->engine) - d->t_sent[t]);
         itag_release(q, d, t);

@@ -87,6 +87,7 @@ struct ims_qi {
     ims_counter *c_itag_stalls, *c_ats_sent, *c_ats_undeliverable, *c_ats_done, *c_ats_timeouts;
     ims_counter *c_reg_ccmd, *c_reg_iotlb, *c_removed;
     ims_latency *l_inv, *l_ats;
+    ims_qi_time time;             /* ims_qi_time_get */
 };
 
 qi_rec *ims_qi_rec_(ims_qi *q, uint64_t seq); /* NULL unless live */

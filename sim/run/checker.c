@@ -31,7 +31,16 @@ typedef struct ck_unit {
     ims_cycle hw_change;
 } ck_unit;
 
+#define CK_VM_SYNCS 64u
+
+/* A guest's synchronisation points: when it saw its invalidation waits complete. */
+typedef struct ck_vm {
+    ims_cycle t[CK_VM_SYNCS];
+    uint64_t n;
+} ck_vm;
+
 struct ims_checker {
+    ck_vm vms[IMS_CHECKER_MAX_VMS];
     ims_engine *engine;
     ims_physmem *mem;
     FILE *report;
@@ -277,3 +286,73 @@ bool ims_checker_check(ims_checker *c, unsigned index, const ims_vtd_req *req, c
 uint64_t ims_checker_violations(const ims_checker *c) { return c->n_violations; }
 uint64_t ims_checker_checks(const ims_checker *c) { return c->n_checks; }
 uint64_t ims_checker_stale_uses(const ims_checker *c) { return c->n_stale; }
+
+/* ---- guest level ------------------------------------------------------------------- */
+
+void ims_checker_note_guest_sync(ims_checker *c, unsigned vm)
+{
+    if (vm >= IMS_CHECKER_MAX_VMS)
+        return;
+    ck_vm *v = &c->vms[vm];
+    v->t[v->n % CK_VM_SYNCS] = ims_engine_now(c->engine);
+    v->n++;
+}
+
+/* The latest sync <= t_use, if it is known: false when none is, or when
+ * every remembered one is later (older ones were forgotten: assume none, so
+ * a violation is never invented). */
+static bool guest_sync_before(const ck_vm *v, ims_cycle t_use, ims_cycle *t)
+{
+    uint64_t kept = v->n < CK_VM_SYNCS ? v->n : CK_VM_SYNCS;
+    for (uint64_t i = 0; i < kept; i++) {
+        ims_cycle x = v->t[(v->n - 1 - i) % CK_VM_SYNCS];
+        if (x <= t_use) {
+            *t = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ims_checker_check_guest(ims_checker *c, unsigned vm, const ims_vtd_req *req, const ims_vtd_result *used,
+                             const ims_checker_guest_view *gold, ims_cycle t_use, const ims_checker_loc *loc)
+{
+    if (vm >= IMS_CHECKER_MAX_VMS)
+        return false;
+    ims_counter_inc(c->checks);
+    c->n_checks++;
+    bool gold_fault = !gold->mapped || (req->write && !gold->writable);
+    bool differs_ = gold_fault ? used->fault == 0 : (used->fault != 0 || used->pa != gold->hpa);
+    if (!differs_)
+        return false;
+    ims_cycle t_sync = 0;
+    if (!guest_sync_before(&c->vms[vm], t_use, &t_sync) || t_sync <= gold->t_change) {
+        ims_counter_inc(c->stale);
+        c->n_stale++;
+        return false;
+    }
+    ims_counter_inc(c->violations);
+    c->n_violations++;
+    if (!c->report || c->reported > c->max_reports)
+        return true;
+    if (c->reported++ == c->max_reports) {
+        fprintf(c->report, "iommusim: further coherence violations are counted but not printed "
+                           "(replay.max_reports=%" PRIu64 ")\n", c->max_reports);
+        return true;
+    }
+    double clk_ns = 1e9 / (double)ims_engine_clock_hz(c->engine);
+    char u[64], g[64];
+    fmt_result(used, u, sizeof u);
+    if (gold_fault)
+        snprintf(g, sizeof g, "%s", gold->mapped ? "no write permission" : "nothing mapped");
+    else
+        snprintf(g, sizeof g, "pa 0x%" PRIx64, gold->hpa);
+    fprintf(c->report,
+            "%s:%" PRIu64 ": coherence violation (guest view, vm %u): dma %s%ssid=0x%04x iova=0x%" PRIx64
+            " %s used %s but the guest's tables give %s; they changed at %.1f ns and the guest saw an "
+            "invalidation complete at %.1f ns, before the use at %.1f ns\n",
+            loc && loc->file ? loc->file : "?", loc ? loc->line : 0, vm, loc && loc->dev && loc->dev[0] ? "dev=" : "",
+            loc && loc->dev && loc->dev[0] ? loc->dev : "", req->sid, req->addr, req->write ? "wr" : "rd", u, g,
+            (double)gold->t_change * clk_ns, (double)t_sync * clk_ns, (double)t_use * clk_ns);
+    return true;
+}

@@ -80,6 +80,27 @@ typedef struct ims_checker_loc {
 bool ims_checker_check(ims_checker *c, unsigned index, const ims_vtd_req *req, const ims_vtd_result *used,
                        ims_cycle t_use, const ims_checker_loc *loc);
 
+/* ---- guest level (devices assigned to a VM) ----------------------------------
+ * The same rule against the guest's own page tables: the translation a DMA
+ * used must equal what the guest's tables give (IOVA -> GPA -> HPA) unless
+ * the guest has not yet seen an invalidation wait complete since it changed
+ * them. This catches a guest that skips an invalidation in shadow mode too,
+ * where the hardware's tables (the VMM's shadow) never changed. */
+#define IMS_CHECKER_MAX_VMS 64
+
+/* The guest saw one of its invalidation waits complete now. */
+void ims_checker_note_guest_sync(ims_checker *c, unsigned vm);
+
+typedef struct ims_checker_guest_view {
+    bool mapped;           /* false: the guest maps nothing there */
+    bool writable;
+    uint64_t hpa;          /* of the DMA's address */
+    ims_cycle t_change;    /* latest store over the guest table frames read */
+} ims_checker_guest_view;
+
+bool ims_checker_check_guest(ims_checker *c, unsigned vm, const ims_vtd_req *req, const ims_vtd_result *used,
+                             const ims_checker_guest_view *gold, ims_cycle t_use, const ims_checker_loc *loc);
+
 uint64_t ims_checker_violations(const ims_checker *c);
 uint64_t ims_checker_checks(const ims_checker *c);
 /* Differences found inside the legal window (stale but allowed). */

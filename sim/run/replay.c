@@ -154,6 +154,7 @@ void ims_replay_destroy(ims_replay *rp)
 {
     if (!rp)
         return;
+    rp_guest_destroy(rp);
     rp_host_destroy(rp);
     for (size_t i = 0; i < rp->nchunks; i++)
         free(rp->chunks[i]);
@@ -240,9 +241,8 @@ static int topology(ims_replay *rp, const ims_trace_rec *r)
         break;
     }
     case IMS_V_DEVICE: {
-        if (ims_trace_has(r, IMS_K_VM))
-            return rp_fail(rp, r, EOPNOTSUPP, "device: vm= (assigning a device to a guest) is not supported "
-                                              "yet; guest-level replay arrives with the guest/VMM models");
+        if (ims_trace_has(r, IMS_K_VM) && rp->host)
+            return rp_fail(rp, r, EINVAL, "device: vm= needs the device declared before the first timed record");
         ims_system_dev_decl d = {
             .sid = (uint16_t)ims_trace_num(r, IMS_K_SID),
             .unit = (unsigned)ims_trace_num_or_default(r, IMS_K_UNIT),
@@ -254,11 +254,12 @@ static int topology(ims_replay *rp, const ims_trace_rec *r)
             .origin = origin,
         };
         rc = ims_system_declare_device(rp->sys, &d, &e);
+        if (rc == 0 && ims_trace_has(r, IMS_K_VM))
+            return rp_guest_assign(rp, r, d.sid);
         break;
     }
     default: /* vm */
-        return rp_fail(rp, r, EOPNOTSUPP, "%s: guest-level replay is not supported yet (it arrives with the "
-                                          "guest/VMM models)", ims_trace_verb_name(r->verb));
+        return rp_guest_declare_vm(rp, r);
     }
     if (rc == 0)
         return 0;
@@ -383,11 +384,8 @@ static int issue(ims_replay *rp, const ims_trace_rec *r)
         rc = rp_issue_dma(rp, r, &async);
         break;
     case IMS_VC_HOST:
-        rc = rp_issue_host(rp, r, &async);
-        break;
     case IMS_VC_GUEST:
-        rc = rp_fail(rp, r, EOPNOTSUPP, "%s: guest-level replay is not supported yet (it arrives with the "
-                                        "guest/VMM models)", ims_trace_verb_name(r->verb));
+        rc = rp_issue_host(rp, r, &async);
         break;
     case IMS_VC_CONTROL:
         if (r->verb == IMS_V_MARK)
@@ -426,6 +424,15 @@ static void drive(ims_replay *rp)
                 return;
             rp->have_rec = true;
         }
+        if ((rp->nvms || rp->ndvm) && !rp_host_ready(rp)) {
+            /* guests are declared: nothing runs before they are up */
+            if (rp_host_ensure(rp, &rp->rec))
+                return;
+            if (!rp_host_ready(rp)) {
+                rp->waiting_ready = true;
+                return;
+            }
+        }
         const ims_trace_rec *r = &rp->rec;
         ims_cycle now = ims_engine_now(rp->engine);
         ims_cycle at;
@@ -457,6 +464,14 @@ static void drive(ims_replay *rp)
         rp->have_rec = false;
         if (issue(rp, r))
             return;
+    }
+}
+
+void rp_resume(ims_replay *rp)
+{
+    if (rp->waiting_ready) {
+        rp->waiting_ready = false;
+        schedule_driver(rp, ims_engine_now(rp->engine));
     }
 }
 

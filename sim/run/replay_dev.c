@@ -63,6 +63,8 @@ static void on_piece(ims_dma *d, uint64_t iova, const ims_vtd_result *used)
     ims_vtd_req req = piece_req(op, iova);
     ims_checker_loc loc = loc_of(op);
     ims_checker_check(op->rp->checker, op->dma.unit, &req, used, ims_engine_now(op->rp->engine), &loc);
+    if (op->rp->nvms)
+        rp_guest_check(op->rp, op->dma.sid, &req, used, ims_engine_now(op->rp->engine), &loc);
 }
 
 /* A faulted DMA: its faulting piece is the lowest one that did not report a
@@ -81,6 +83,8 @@ static void check_fault(rp_op *op)
     ims_vtd_result used = {.fault = d->fault};
     ims_checker_loc loc = loc_of(op);
     ims_checker_check(op->rp->checker, op->dma.unit, &req, &used, d->t_issue, &loc);
+    if (op->rp->nvms)
+        rp_guest_check(op->rp, op->dma.sid, &req, &used, d->t_issue, &loc);
 }
 
 static int fmt_expect(const rp_op *op, char *buf, size_t cap)

@@ -97,7 +97,7 @@ static const char *errno_text(int err, char *buf, size_t cap)
     return buf;
 }
 
-static void finish(ims_replay *rp, rp_op *op)
+void rp_host_finish(ims_replay *rp, rp_op *op)
 {
     int err = op->host.status < 0 ? -op->host.status : 0;
     bool ok = op->host.nexp == 0 ? err == 0 : false;
@@ -128,7 +128,7 @@ static void ioctl_done(void *ctx, int status)
         op->host.early = true; /* finished by the caller once the call returns */
         return;
     }
-    finish(op->rp, op);
+    rp_host_finish(op->rp, op);
 }
 
 /* ---- the stack ---------------------------------------------------------------------- */
@@ -145,6 +145,17 @@ static void run_queue(ims_replay *rp)
     }
 }
 
+static void host_up(ims_replay *rp)
+{
+    rp->host->ready = true;
+    run_queue(rp);
+    rp_resume(rp);
+}
+
+bool rp_host_ready(const ims_replay *rp) { return rp->host && rp->host->ready; }
+struct ims_iommufd *rp_host_ifd(ims_replay *rp) { return rp->host ? rp->host->ifd : NULL; }
+unsigned rp_host_unit(const ims_replay *rp) { return rp->host ? rp->host->unit : 0; }
+
 static void bind_done(void *ctx, int status)
 {
     ims_replay *rp = ctx;
@@ -155,8 +166,10 @@ static void bind_done(void *ctx, int status)
         return;
     }
     if (--h->binds_left == 0) {
-        h->ready = true;
-        run_queue(rp);
+        if (rp->nvms || rp->ndvm)
+            rp_guest_start(rp, host_up); /* the guests come up before anything runs */
+        else
+            host_up(rp);
     }
 }
 
@@ -186,8 +199,10 @@ static void drv_ready(void *ctx, int status)
     bind_done(rp, 0);
 }
 
-static int start(ims_replay *rp, const ims_trace_rec *r)
+int rp_host_ensure(ims_replay *rp, const ims_trace_rec *r)
 {
+    if (rp->host)
+        return 0;
     unsigned n = 0, unit = 0;
     for (unsigned i = 0; i < IMS_SYSTEM_MAX_UNITS; i++)
         if (ims_system_unit(rp->sys, i)) {
@@ -283,6 +298,10 @@ static uint16_t dev_sid(ims_replay *rp, rp_op *op, const ims_trace_rec *r, bool 
     else if (!d)
         rp_fail_at(rp, op->file, op->line, ENOENT, "%s: dev=0x%04" PRIx64 " is not declared", verb,
                    ims_trace_num(r, IMS_K_DEV));
+    else if (rp_guest_vm_of_sid(rp, d->sid))
+        rp_fail_at(rp, op->file, op->line, EBUSY,
+                   "%s: device sid=0x%04x is assigned to vm %u: only guest-level records and dma may use it", verb,
+                   d->sid, rp_guest_vm_of_sid(rp, d->sid)->id);
     else if (d->unit != rp->host->unit || !ims_iommufd_device_of_sid(rp->host->ifd, d->sid))
         rp_fail_at(rp, op->file, op->line, ENOENT,
                    "%s: device sid=0x%04x is not bound to iommufd (declare devices before the first host-level "
@@ -396,7 +415,7 @@ static int exec(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
         return rp_fail_at(rp, op->file, op->line, EEXIST, "%s: out=%s names a live object (destroy it first)",
                           ims_trace_verb_name(r->verb), ims_trace_str(r, IMS_K_OUT));
     op->host.in_call = true;
-    int rc = call(rp, op, r);
+    int rc = ims_trace_schema(r->verb)->cls == IMS_VC_GUEST ? rp_exec_guest(rp, op, r) : call(rp, op, r);
     op->host.in_call = false;
     if (op->host.rec) { /* a queued record's copy is no longer needed */
         ims_trace_rec_free(op->host.rec);
@@ -408,16 +427,16 @@ static int exec(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
     if (rc < 0) {
         op->host.status = rc;
         snprintf(op->host.msg, sizeof op->host.msg, "%.159s", ims_iommufd_last_error(rp->host->ifd)->msg);
-        finish(rp, op);
+        rp_host_finish(rp, op);
     } else if (op->host.early) {
-        finish(rp, op);
+        rp_host_finish(rp, op);
     }
     return 0;
 }
 
 int rp_issue_host(ims_replay *rp, const ims_trace_rec *r, bool *async)
 {
-    if (!rp->host && start(rp, r))
+    if (rp_host_ensure(rp, r))
         return -EINVAL;
     rp_op *op = rp_op_get(rp, RP_HOST);
     op->line = r->line;

@@ -66,6 +66,22 @@ struct rp_op {
 
 typedef struct rp_host rp_host; /* replay_host.c */
 
+/* A guest (`vm` record) and the devices assigned to guests (replay_guest.c). */
+typedef struct rp_vm {
+    unsigned id;
+    uint64_t mem;
+    bool shadow;
+    uint32_t file;
+    uint64_t line;
+    struct ims_vmm *vmm;
+    struct ims_guest *guest;
+} rp_vm;
+
+typedef struct rp_dev_vm {
+    uint16_t sid;
+    unsigned vm;
+} rp_dev_vm;
+
 struct ims_replay {
     ims_system *sys;
     ims_engine *engine;
@@ -102,6 +118,13 @@ struct ims_replay {
     rp_op *drains;            /* pending drains */
 
     rp_host *host;            /* the host stack, once a host-level record ran */
+    rp_vm *vms;               /* declared guests */
+    size_t nvms, vms_cap;
+    rp_dev_vm *dvm;           /* devices assigned to guests */
+    size_t ndvm, dvm_cap;
+    bool waiting_ready;       /* the driver waits for the host stack and the guests */
+    unsigned vms_starting;
+    void (*vms_cont)(ims_replay *rp);
 
     /* outcome */
     bool failed;
@@ -134,8 +157,32 @@ void rp_expect_failed(ims_replay *rp, uint32_t file, uint64_t line, const char *
 int rp_issue_raw(ims_replay *rp, const ims_trace_rec *r, bool *async);
 /* replay_dev.c */
 int rp_issue_dma(ims_replay *rp, const ims_trace_rec *r, bool *async);
-/* replay_host.c */
+/* The driver may go on (it was waiting for the stack to come up). */
+void rp_resume(ims_replay *rp);
+
+/* replay_host.c: host-level records, and guest-level ones through the same
+ * queue while the stack comes up */
 int rp_issue_host(ims_replay *rp, const ims_trace_rec *r, bool *async);
 void rp_host_destroy(ims_replay *rp);
+/* Start the host stack (driver, binds, then the guests) if not started. */
+int rp_host_ensure(ims_replay *rp, const ims_trace_rec *r);
+bool rp_host_ready(const ims_replay *rp);
+struct ims_iommufd *rp_host_ifd(ims_replay *rp);
+unsigned rp_host_unit(const ims_replay *rp);
+void rp_host_finish(ims_replay *rp, rp_op *op); /* complete a host/guest op (expect= checks) */
+
+/* replay_guest.c */
+int rp_guest_declare_vm(ims_replay *rp, const ims_trace_rec *r);
+int rp_guest_assign(ims_replay *rp, const ims_trace_rec *r, uint16_t sid);
+const rp_vm *rp_guest_vm_of_sid(const ims_replay *rp, uint16_t sid);
+/* Create every VMM and guest, start them, boot the guests; then cont(rp). */
+void rp_guest_start(ims_replay *rp, void (*cont)(ims_replay *rp));
+/* Execute a guest-level record (the stack is up): 0 (completes through
+ * op) or a negative errno after rp_fail. */
+int rp_exec_guest(ims_replay *rp, rp_op *op, const ims_trace_rec *r);
+/* The guest-level coherence check of one DMA piece of a VM's device. */
+void rp_guest_check(ims_replay *rp, uint16_t sid, const ims_vtd_req *req, const ims_vtd_result *used,
+                    ims_cycle t_use, const ims_checker_loc *loc);
+void rp_guest_destroy(ims_replay *rp);
 
 #endif

@@ -5,6 +5,7 @@
 #include "models/iommufd/iommufd.h"
 #include "models/iommufd/vtd_driver.h"
 #include "models/mem/mem_timing.h"
+#include "models/vmm/vmm_config.h"
 #include "models/vtd/cache_config.h"
 #include "models/vtd/qi.h"
 #include "models/vtd/vtd_config.h"
@@ -24,6 +25,7 @@ static const ims_cfg_key *const tables[] = {
     ims_dev_cfg_keys,
     ims_iommufd_cfg_keys,
     ims_vtd_drv_cfg_keys,
+    ims_vmm_cfg_keys,
     ims_guest_cfg_keys,
     ims_run_cfg_keys,
 };
