@@ -248,3 +248,14 @@ TEST(GuestVmm, GuestRunsAreDeterministic)
     free(ja);
     free(jb);
 }
+
+// Guest setup (RAM mapping, boot) is simulated before the first timed record;
+// absolute times count from when it is done, so `@0` is valid (real captures
+// imported with absolute timestamps start there).
+TEST(GuestVmm, AbsoluteTimesCountFromGuestsUp)
+{
+    Outcome o = run_text("gv_abs.ist", vm("nested") + "@0 guest.map vm=1 dev=nic iova=0x100000 gpa=0x200000 len=4K\n"
+                                                      "@1ms dma dev=nic iova=0x100000 len=64 rd expect=" +
+                                                          hex(kRam + 0x200000) + "\n");
+    expect_clean(o);
+}

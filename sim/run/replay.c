@@ -437,7 +437,7 @@ static void drive(ims_replay *rp)
         ims_cycle now = ims_engine_now(rp->engine);
         ims_cycle at;
         if (r->tmode == IMS_TIME_ABS) {
-            at = ims_engine_ps_to_cycles(rp->engine, r->time_ps);
+            at = rp->time_base + ims_engine_ps_to_cycles(rp->engine, r->time_ps);
             if (at < rp->last_issue) {
                 char t[32];
                 ims_trace_format_time(r->time_ps, t, sizeof t);
@@ -469,6 +469,10 @@ static void drive(ims_replay *rp)
 
 void rp_resume(ims_replay *rp)
 {
+    /* Absolute times count from when the guests are up (their setup is
+     * simulated before the first timed record) */
+    if (rp->seq == 0)
+        rp->time_base = ims_engine_now(rp->engine);
     if (rp->waiting_ready) {
         rp->waiting_ready = false;
         schedule_driver(rp, ims_engine_now(rp->engine));

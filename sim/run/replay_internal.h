@@ -123,6 +123,7 @@ struct ims_replay {
     rp_dev_vm *dvm;           /* devices assigned to guests */
     size_t ndvm, dvm_cap;
     bool waiting_ready;       /* the driver waits for the host stack and the guests */
+    ims_cycle time_base;      /* @T is relative to this: when the guests were up (0 without guests) */
     unsigned vms_starting;
     void (*vms_cont)(ims_replay *rp);
 
