@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "tools/iommusim/cli.h"
+#include "tools/iommusim/cmd_gen.h"
 #include "tools/iommusim/cmd_trace.h"
 
 static const ims_cli_command commands[] = {
     {"run", "replay traces on the simulated system and report", ims_cmd_run, ims_cmd_run_help},
     {"trace", "convert, list, summarise and validate trace files", ims_cmd_trace, ims_cmd_trace_help},
     {"config", "print the effective configuration or the schema", ims_cmd_config, ims_cmd_config_help},
+    {"gen", "write a synthetic workload trace (nic, storage, uniform, sva)", ims_cmd_gen, ims_cmd_gen_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
