@@ -122,7 +122,8 @@ int ims_guest_submit_(ims_guest *g, const uint64_t (*desc)[4], unsigned n, bool 
         free(s);
         return -ENOMEM;
     }
-    memcpy(s->desc, desc, n * sizeof *s->desc);
+    if (n) /* desc may be NULL for a bare wait */
+        memcpy(s->desc, desc, n * sizeof *s->desc);
     s->n = n;
     s->wait = wait;
     s->fn = fn;
