@@ -5,6 +5,7 @@
 
 #include "tools/iommusim/cli.h"
 #include "tools/iommusim/cmd_gen.h"
+#include "tools/iommusim/cmd_import.h"
 #include "tools/iommusim/cmd_trace.h"
 
 static const ims_cli_command commands[] = {
@@ -12,6 +13,8 @@ static const ims_cli_command commands[] = {
     {"trace", "convert, list, summarise and validate trace files", ims_cmd_trace, ims_cmd_trace_help},
     {"config", "print the effective configuration or the schema", ims_cmd_config, ims_cmd_config_help},
     {"gen", "write a synthetic workload trace (nic, storage, uniform, sva)", ims_cmd_gen, ims_cmd_gen_help},
+    {"import", "convert a real capture (QEMU vtd_* log, Linux ftrace) into a trace", ims_cmd_import,
+     ims_cmd_import_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
