@@ -16,15 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-unsigned ims_hist_bucket_of(uint64_t v)
-{
-    if (v < IMS_HIST_SUB)
-        return (unsigned)v;
-    unsigned e = 63u - (unsigned)__builtin_clzll(v);
-    unsigned g = e - IMS_HIST_SUB_BITS;
-    unsigned sub = (unsigned)(v >> g) & (IMS_HIST_SUB - 1u);
-    return (g + 1u) * IMS_HIST_SUB + sub;
-}
+unsigned ims_hist_bucket_of(uint64_t v) { return ims_hist_bucket_index(v); }
 
 uint64_t ims_hist_bucket_low(unsigned b)
 {
@@ -96,17 +88,7 @@ void ims_hist_record_n(ims_hist *h, uint64_t v, uint64_t n)
         h->max = v;
 }
 
-/* The per-sample path (every latency record): no multiply, no n == 0 test. */
-void ims_hist_record(ims_hist *h, uint64_t v)
-{
-    h->buckets[ims_hist_bucket_of(v)]++;
-    h->count++;
-    h->sum += v;
-    if (v < h->min)
-        h->min = v;
-    if (v > h->max)
-        h->max = v;
-}
+void ims_hist_record(ims_hist *h, uint64_t v) { ims_hist_add(h, v); }
 
 void ims_hist_merge(ims_hist *dst, const ims_hist *src)
 {
@@ -124,45 +106,70 @@ void ims_hist_merge(ims_hist *dst, const ims_hist *src)
         dst->max = src->max;
 }
 
-double ims_hist_percentile(const ims_hist *h, double p)
+/* Percentile over the union of the samples of h[0..n-1] (n = 1 or 2). */
+static double percentile_of(const ims_hist *const *h, unsigned n, double p)
 {
-    if (h->count == 0)
+    uint64_t count = 0, min = UINT64_MAX, max = 0;
+    for (unsigned i = 0; i < n; i++) {
+        count += h[i]->count;
+        if (h[i]->count) {
+            min = h[i]->min < min ? h[i]->min : min;
+            max = h[i]->max > max ? h[i]->max : max;
+        }
+    }
+    if (count == 0)
         return 0.0;
     /* Nearest rank: the rank-th smallest sample, rank = ceil(p/100 * count).
      * p * count first so that e.g. p = 99.9, count = 1e5 gives exactly 99900. */
-    double x = p * (double)h->count / 100.0;
+    double x = p * (double)count / 100.0;
     if (!(x > 1.0)) /* also catches NaN */
-        return (double)h->min; /* rank 1 is the smallest sample: exact */
-    if (x >= (double)h->count)
-        return (double)h->max; /* rank count is the largest sample: exact */
+        return (double)min; /* rank 1 is the smallest sample: exact */
+    if (x >= (double)count)
+        return (double)max; /* rank count is the largest sample: exact */
     uint64_t rank = (uint64_t)ceil(x);
-    if (rank >= h->count)
-        return (double)h->max;
+    if (rank >= count)
+        return (double)max;
 
-    unsigned lo = ims_hist_bucket_of(h->min);
-    unsigned hi = ims_hist_bucket_of(h->max);
+    unsigned lo = ims_hist_bucket_of(min);
+    unsigned hi = ims_hist_bucket_of(max);
     uint64_t seen = 0;
     unsigned b = lo;
     for (; b < hi; b++) {
-        seen += h->buckets[b];
+        for (unsigned i = 0; i < n; i++)
+            seen += h[i]->buckets[b];
         if (seen >= rank)
             break;
     }
     double v = bucket_mid(b);
-    if (v < (double)h->min)
-        v = (double)h->min;
-    if (v > (double)h->max)
-        v = (double)h->max;
+    if (v < (double)min)
+        v = (double)min;
+    if (v > (double)max)
+        v = (double)max;
     return v;
 }
 
-double ims_hist_mean(const ims_hist *h)
+double ims_hist_percentile(const ims_hist *h, double p) { return percentile_of(&h, 1, p); }
+
+double ims_hist_percentile2(const ims_hist *a, const ims_hist *b, double p)
 {
-    if (h->count == 0)
+    const ims_hist *h[2] = {a, b};
+    return percentile_of(h, 2, p);
+}
+
+/* Whole part and remainder separately: each converts to double with one
+ * rounding, so the mean is within an ulp of exact (no x87 long double). */
+static double mean_of(unsigned __int128 sum, uint64_t count)
+{
+    if (count == 0)
         return 0.0;
-    /* Whole part and remainder separately: each converts to double with one
-     * rounding, so the mean is within an ulp of exact (no x87 long double). */
-    unsigned __int128 q = h->sum / h->count;
-    uint64_t r = (uint64_t)(h->sum % h->count);
-    return (double)q + (double)r / (double)h->count;
+    unsigned __int128 q = sum / count;
+    uint64_t r = (uint64_t)(sum % count);
+    return (double)q + (double)r / (double)count;
+}
+
+double ims_hist_mean(const ims_hist *h) { return mean_of(h->sum, h->count); }
+
+double ims_hist_mean2(const ims_hist *a, const ims_hist *b)
+{
+    return mean_of(a->sum + b->sum, a->count + b->count);
 }

@@ -26,6 +26,27 @@ typedef struct ims_hist {
     uint64_t *buckets;      /* IMS_HIST_BUCKETS counters, allocated by init */
 } ims_hist;
 
+/* Bucket of a value (see histogram.c for the layout); inline because every
+ * latency sample of a run computes it. */
+static inline unsigned ims_hist_bucket_index(uint64_t v)
+{
+    if (v < IMS_HIST_SUB)
+        return (unsigned)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v);
+    unsigned g = e - IMS_HIST_SUB_BITS;
+    return (g + 1u) * IMS_HIST_SUB + ((unsigned)(v >> g) & (IMS_HIST_SUB - 1u));
+}
+
+/* ims_hist_record inline, for per-sample hot paths (ims_latency_record). */
+static inline void ims_hist_add(ims_hist *h, uint64_t v)
+{
+    h->buckets[ims_hist_bucket_index(v)]++;
+    h->count++;
+    h->sum += v;
+    h->min = v < h->min ? v : h->min;
+    h->max = v > h->max ? v : h->max;
+}
+
 int ims_hist_init(ims_hist *h);      /* 0 or -ENOMEM */
 void ims_hist_fini(ims_hist *h);
 void ims_hist_reset(ims_hist *h);
@@ -38,6 +59,11 @@ void ims_hist_merge(ims_hist *dst, const ims_hist *src);
  * [min, max]. 0 when empty. */
 double ims_hist_percentile(const ims_hist *h, double p);
 double ims_hist_mean(const ims_hist *h);   /* 0 when empty */
+
+/* The same over the samples of two histograms together (same layout), exactly
+ * as if both had been merged into one, without merging them. */
+double ims_hist_percentile2(const ims_hist *a, const ims_hist *b, double p);
+double ims_hist_mean2(const ims_hist *a, const ims_hist *b);
 
 /* Bucket helpers (exposed for tests). */
 unsigned ims_hist_bucket_of(uint64_t v);

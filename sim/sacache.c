@@ -6,6 +6,7 @@
  * path compares whole words and allocates nothing. */
 #include "sim/sacache.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +25,12 @@ static const char *const stat_help[IMS_SAC_NSTATS] = {
 };
 
 struct ims_sacache {
-    ims_sac_head head;        /* first: sets and set mask, read by the inline ims_sac_set_of */
+    ims_sac_head head;        /* first: geometry, storage and lookup counters, read by the inline lookups */
     uint32_t sets, ways, entries;
     uint32_t key_words;       /* key size / 8 */
     uint32_t payload_size;
-    uint32_t payload_stride;  /* payload size rounded up to 8 */
     ims_sac_policy policy;
     ims_rng *rng;
-    uint64_t clock;           /* last LRU stamp handed out */
-    uint64_t *keys;           /* entries * key_words */
-    uint64_t *stamp;          /* entries; 0 = invalid */
-    unsigned char *payload;   /* entries * payload_stride */
     uint32_t *rr;             /* sets: next round-robin victim */
     ims_counter own[IMS_SAC_NSTATS];
     ims_counter *ctr[IMS_SAC_NSTATS];
@@ -80,15 +76,15 @@ int ims_sac_create(const ims_sac_params *p, ims_sacache **out, ims_error *err)
     c->head.set_mask = pow2_sets ? c->sets - 1u : UINT32_MAX;
     c->key_words = p->key_size / 8;
     c->payload_size = p->payload_size;
-    c->payload_stride = (p->payload_size + 7u) & ~7u;
+    c->head.payload_stride = (p->payload_size + 7u) & ~7u;
     c->policy = p->geom.policy;
     c->rng = p->rng;
     size_t n = c->entries ? c->entries : 1; /* calloc(0) may return NULL */
-    c->keys = calloc(n * c->key_words, sizeof *c->keys);
-    c->stamp = calloc(n, sizeof *c->stamp);
-    c->payload = calloc(n, c->payload_stride ? c->payload_stride : 1);
+    c->head.keys = calloc(n * c->key_words, sizeof *c->head.keys);
+    c->head.stamp = calloc(n, sizeof *c->head.stamp);
+    c->head.payload = calloc(n, c->head.payload_stride ? c->head.payload_stride : 1);
     c->rr = calloc(c->sets ? c->sets : 1, sizeof *c->rr);
-    if (!c->keys || !c->stamp || !c->payload || !c->rr) {
+    if (!c->head.keys || !c->head.stamp || !c->head.payload || !c->rr) {
         ims_sac_destroy(c);
         return ims_errorf(err, ENOMEM, "%s: out of memory for %u entries", name, p->geom.entries);
     }
@@ -105,6 +101,13 @@ int ims_sac_create(const ims_sac_params *p, ims_sacache **out, ims_error *err)
             c->ctr[i] = r;
         }
     }
+    c->head.ways = c->entries ? c->ways : 0;
+    c->head.lru = c->policy == IMS_SAC_LRU;
+    c->head.inserts = c->ctr[IMS_SAC_INSERTS];
+    c->head.evictions = c->ctr[IMS_SAC_EVICTIONS];
+    c->head.lookups = c->ctr[IMS_SAC_LOOKUPS];
+    c->head.hits = c->ctr[IMS_SAC_HITS];
+    c->head.misses = c->ctr[IMS_SAC_MISSES];
     *out = c;
     return 0;
 }
@@ -113,9 +116,9 @@ void ims_sac_destroy(ims_sacache *c)
 {
     if (!c)
         return;
-    free(c->keys);
-    free(c->stamp);
-    free(c->payload);
+    free(c->head.keys);
+    free(c->head.stamp);
+    free(c->head.payload);
     free(c->rr);
     free(c);
 }
@@ -128,7 +131,7 @@ uint32_t ims_sac_count(const ims_sacache *c)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < c->entries; i++)
-        n += c->stamp[i] != 0;
+        n += c->head.stamp[i] != 0;
     return n;
 }
 
@@ -141,7 +144,7 @@ uint64_t ims_sac_stat_value(const ims_sacache *c, ims_sac_stat s)
 
 static inline void *payload_at(const ims_sacache *c, uint32_t i)
 {
-    return c->payload + (size_t)i * c->payload_stride;
+    return c->head.payload + (size_t)i * c->head.payload_stride;
 }
 
 /* One key word from a caller buffer of any alignment: a fixed-size memcpy is
@@ -154,50 +157,46 @@ static inline uint64_t kw_at(const unsigned char *b, unsigned w)
 }
 
 /* Way of the key in the set, or UINT32_MAX. One loop per key size so the
- * compare is a fixed number of word loads (the hot path of every lookup); the
- * key is compared before the stamp since most ways differ in the first word. */
+ * compare is a fixed number of word loads; the key is compared before the
+ * stamp since most ways differ in the first word. */
 #define FIND_LOOP(KW, EQ)                                                                                     \
     do {                                                                                                      \
-        const uint64_t *e = c->keys + (size_t)base * (KW);                                                    \
+        const uint64_t *e = c->head.keys + (size_t)base * (KW);                                               \
         for (uint32_t w = 0; w < ways; w++, e += (KW))                                                        \
             if ((EQ) && st[w])                                                                                \
                 return w;                                                                                     \
     } while (0)
 
-/* 3- and 4-word keys (no VT-d cache uses them): out of line, so the common
- * 1- and 2-word lookups need fewer saved registers. */
-static __attribute__((noinline)) uint32_t find_way_wide(const ims_sacache *c, uint32_t set, const void *key)
+static uint32_t find_way(const ims_sacache *c, uint32_t set, const void *key)
 {
     const unsigned char *b = key;
-    uint32_t ways = c->ways, base = set * ways;
-    const uint64_t *st = c->stamp + base;
-    uint64_t k0 = kw_at(b, 0), k1 = kw_at(b, 1), k2 = kw_at(b, 2);
-    if (c->key_words == 3) {
-        FIND_LOOP(3, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2)) == 0);
-    } else {
-        uint64_t k3 = kw_at(b, 3);
-        FIND_LOOP(4, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2) | (e[3] ^ k3)) == 0);
-    }
-    return UINT32_MAX;
-}
-
-static inline uint32_t find_way(const ims_sacache *c, uint32_t set, const void *key)
-{
-    const unsigned char *b = key;
-    uint32_t ways = c->ways, base = set * ways;
-    const uint64_t *st = c->stamp + base;
+    uint32_t ways = c->head.ways, base = set * ways;
+    const uint64_t *st = c->head.stamp + base;
     uint64_t k0 = kw_at(b, 0);
-    if (c->key_words == 2) {
-        uint64_t k1 = kw_at(b, 1);
-        FIND_LOOP(2, ((e[0] ^ k0) | (e[1] ^ k1)) == 0);
-    } else if (c->key_words == 1) {
+    switch (c->key_words) {
+    case 1:
         FIND_LOOP(1, e[0] == k0);
-    } else {
-        return find_way_wide(c, set, key);
+        break;
+    case 2: {
+        uint64_t k1 = kw_at(b, 1);
+        FIND_LOOP(2, e[0] == k0 && e[1] == k1);
+        break;
+    }
+    case 3: {
+        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2);
+        FIND_LOOP(3, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2)) == 0);
+        break;
+    }
+    default: {
+        uint64_t k1 = kw_at(b, 1), k2 = kw_at(b, 2), k3 = kw_at(b, 3);
+        FIND_LOOP(4, ((e[0] ^ k0) | (e[1] ^ k1) | (e[2] ^ k2) | (e[3] ^ k3)) == 0);
+        break;
+    }
     }
     return UINT32_MAX;
 }
 
+/* Entry index of the key, or UINT32_MAX (also for an empty cache: ways 0). */
 static inline uint32_t find(const ims_sacache *c, uint32_t set, const void *key)
 {
     uint32_t w = find_way(c, set, key);
@@ -220,64 +219,57 @@ static inline void copy_bytes(void *dst, const void *src, uint32_t n)
         memcpy(dst, src, n);
 }
 
-/* Store a caller key into entry i's words. */
-static inline void store_key(ims_sacache *c, uint32_t i, const void *key)
-{
-    copy_bytes(&c->keys[(size_t)i * c->key_words], key, c->key_words * 8);
-}
-
 /* ---- operations ------------------------------------------------------------- */
 
 void *ims_sac_lookup(ims_sacache *c, uint32_t set, const void *key)
 {
-    ims_counter_inc(c->ctr[IMS_SAC_LOOKUPS]);
-    uint32_t i = c->entries ? find(c, set, key) : UINT32_MAX;
+    const unsigned char *b = key;
+    if (c->key_words == 1)
+        return ims_sac_lookup1(c, set, kw_at(b, 0));
+    if (c->key_words == 2)
+        return ims_sac_lookup2(c, set, kw_at(b, 0), kw_at(b, 1));
+    ims_counter_inc(c->head.lookups);
+    uint32_t i = find(c, set, key);
     if (i == UINT32_MAX) {
-        ims_counter_inc(c->ctr[IMS_SAC_MISSES]);
+        ims_counter_inc(c->head.misses);
         return NULL;
     }
-    ims_counter_inc(c->ctr[IMS_SAC_HITS]);
-    c->stamp[i] = ++c->clock;
-    return payload_at(c, i);
+    return ims_sac_hit_entry(&c->head, i);
 }
 
 const void *ims_sac_peek(const ims_sacache *c, uint32_t set, const void *key)
 {
-    if (c->entries == 0)
-        return NULL;
     uint32_t i = find(c, set, key);
     return i == UINT32_MAX ? NULL : payload_at(c, i);
 }
 
 /* One pass over a set for an insert: the way holding the key (returned), else
- * UINT32_MAX with *free = the lowest free way (UINT32_MAX: none) and *oldest =
- * the least recently used valid way. Stamps are unique, so "oldest" needs no
- * tie rule. Folding the key search and the victim scan into one loop halves
- * the work of an insert that misses, the common case. */
+ * UINT32_MAX with *low = the way with the smallest stamp, lowest way first on
+ * a tie, and *low_st = that stamp. Stamps of valid entries are unique and
+ * non-zero, so *low is the lowest free way when there is one (*low_st = 0),
+ * else the least recently used way. The minimum is kept with selects: which
+ * way is older is a coin toss for the branch predictor. */
 #define PROBE_LOOP(KW, EQ)                                                                                    \
     do {                                                                                                      \
-        const uint64_t *e = c->keys + (size_t)base * (KW);                                                    \
+        const uint64_t *e = c->head.keys + (size_t)base * (KW);                                               \
         for (uint32_t w = 0; w < ways; w++, e += (KW)) {                                                      \
             uint64_t sw = st[w];                                                                              \
-            if (!sw) {                                                                                        \
-                if (fr == UINT32_MAX)                                                                         \
-                    fr = w;                                                                                   \
-            } else if (EQ) {                                                                                  \
+            if ((EQ) && sw)                                                                                   \
                 return w;                                                                                     \
-            } else if (sw < old_st) {                                                                         \
-                old_st = sw;                                                                                  \
-                old = w;                                                                                      \
-            }                                                                                                 \
+            bool older = sw < lo_st;                                                                          \
+            lo_st = older ? sw : lo_st;                                                                       \
+            lo = older ? w : lo;                                                                              \
         }                                                                                                     \
     } while (0)
 
-static inline uint32_t probe(const ims_sacache *c, uint32_t set, const void *key, uint32_t *free, uint32_t *oldest)
+static inline uint32_t probe(const ims_sacache *c, uint32_t set, const void *key, uint32_t *low,
+                             uint64_t *low_st)
 {
     const unsigned char *b = key;
     uint32_t ways = c->ways, base = set * ways;
-    const uint64_t *st = c->stamp + base;
-    uint32_t fr = UINT32_MAX, old = 0;
-    uint64_t old_st = UINT64_MAX;
+    const uint64_t *st = c->head.stamp + base;
+    uint32_t lo = 0;
+    uint64_t lo_st = UINT64_MAX;
     uint64_t k0 = kw_at(b, 0);
     switch (c->key_words) {
     case 1:
@@ -299,8 +291,8 @@ static inline uint32_t probe(const ims_sacache *c, uint32_t set, const void *key
         break;
     }
     }
-    *free = fr;
-    *oldest = old;
+    *low = lo;
+    *low_st = lo_st;
     return UINT32_MAX;
 }
 
@@ -321,45 +313,65 @@ static uint32_t victim(ims_sacache *c, uint32_t set, uint32_t oldest)
     }
 }
 
+uint32_t ims_sac_policy_victim(ims_sacache *c, uint32_t set)
+{
+    assert(c->policy != IMS_SAC_LRU); /* LRU: the caller knows the oldest way */
+    return victim(c, set, 0);
+}
+
 int ims_sac_insert(ims_sacache *c, uint32_t set, const void *key, const void *payload, void *ev_key,
                    void *ev_payload)
 {
     if (c->entries == 0)
         return IMS_SAC_DROPPED;
-    uint32_t fr, oldest;
-    uint32_t w = probe(c, set, key, &fr, &oldest);
+    if (c->key_words == 2) {
+        const unsigned char *b = key;
+        int what;
+        uint64_t evk[2];
+        void *slot = ims_sac_insert_slot2(c, set, kw_at(b, 0), kw_at(b, 1), &what, evk);
+        if (what == IMS_SAC_EVICTED) {
+            if (ev_key)
+                memcpy(ev_key, evk, sizeof evk);
+            if (ev_payload)
+                copy_bytes(ev_payload, slot, c->payload_size);
+        }
+        copy_bytes(slot, payload, c->payload_size);
+        return what;
+    }
+    uint32_t low;
+    uint64_t low_st;
+    uint32_t w = probe(c, set, key, &low, &low_st);
     int what = IMS_SAC_REPLACED;
     uint32_t i;
     if (w != UINT32_MAX) {
         i = set * c->ways + w;
-    } else if (fr != UINT32_MAX) {
-        i = set * c->ways + fr;
+    } else if (low_st == 0) {
+        i = set * c->ways + low;
         what = IMS_SAC_FILLED;
-        store_key(c, i, key);
+        copy_bytes(&c->head.keys[(size_t)i * c->key_words], key, c->key_words * 8);
     } else {
-        i = set * c->ways + victim(c, set, oldest);
+        i = set * c->ways + victim(c, set, low);
         what = IMS_SAC_EVICTED;
         ims_counter_inc(c->ctr[IMS_SAC_EVICTIONS]);
+        uint64_t *k = &c->head.keys[(size_t)i * c->key_words];
         if (ev_key)
-            copy_bytes(ev_key, &c->keys[(size_t)i * c->key_words], c->key_words * 8);
+            copy_bytes(ev_key, k, c->key_words * 8);
         if (ev_payload)
             copy_bytes(ev_payload, payload_at(c, i), c->payload_size);
-        store_key(c, i, key);
+        copy_bytes(k, key, c->key_words * 8);
     }
     copy_bytes(payload_at(c, i), payload, c->payload_size);
-    c->stamp[i] = ++c->clock;
+    c->head.stamp[i] = ++c->head.clock;
     ims_counter_inc(c->ctr[IMS_SAC_INSERTS]);
     return what;
 }
 
 bool ims_sac_remove(ims_sacache *c, uint32_t set, const void *key)
 {
-    if (c->entries == 0)
-        return false;
     uint32_t i = find(c, set, key);
     if (i == UINT32_MAX)
         return false;
-    c->stamp[i] = 0;
+    c->head.stamp[i] = 0;
     ims_counter_inc(c->ctr[IMS_SAC_INVALIDATED]);
     return true;
 }
@@ -368,8 +380,8 @@ size_t ims_sac_invalidate_if(ims_sacache *c, ims_sac_pred_fn pred, void *arg)
 {
     size_t n = 0;
     for (uint32_t i = 0; i < c->entries; i++) {
-        if (c->stamp[i] && pred(&c->keys[(size_t)i * c->key_words], payload_at(c, i), arg)) {
-            c->stamp[i] = 0;
+        if (c->head.stamp[i] && pred(&c->head.keys[(size_t)i * c->key_words], payload_at(c, i), arg)) {
+            c->head.stamp[i] = 0;
             n++;
         }
     }
@@ -380,16 +392,16 @@ size_t ims_sac_invalidate_if(ims_sacache *c, ims_sac_pred_fn pred, void *arg)
 void ims_sac_foreach(const ims_sacache *c, ims_sac_visit_fn fn, void *arg)
 {
     for (uint32_t i = 0; i < c->entries; i++)
-        if (c->stamp[i])
-            fn(&c->keys[(size_t)i * c->key_words], payload_at(c, i), arg);
+        if (c->head.stamp[i])
+            fn(&c->head.keys[(size_t)i * c->key_words], payload_at(c, i), arg);
 }
 
 size_t ims_sac_flush(ims_sacache *c)
 {
     size_t n = 0;
     for (uint32_t i = 0; i < c->entries; i++) {
-        n += c->stamp[i] != 0;
-        c->stamp[i] = 0;
+        n += c->head.stamp[i] != 0;
+        c->head.stamp[i] = 0;
     }
     for (uint32_t s = 0; s < c->sets; s++)
         c->rr[s] = 0;

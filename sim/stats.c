@@ -3,9 +3,11 @@
  * Every statistic is its own heap record, so the handles given to models stay
  * valid while the name index (a strcmp-sorted array of record pointers) grows.
  * Each counter/latency keeps its current-phase value plus one slot per closed
- * phase; a mark moves the current value into a new slot. Latencies also record
- * every sample into a running total histogram, so totals never need a merge and
- * always equal the sum over phases. */
+ * phase; a mark moves the current value into a new slot. A latency sample goes
+ * into the current phase's histogram only (one update per sample); a mark also
+ * merges it into a histogram of all closed phases, and totals are read over
+ * that and the current one together, so they always equal the merge of every
+ * phase. */
 #include "sim/stats.h"
 
 #include <assert.h>
@@ -17,11 +19,6 @@
 #include <cjson/cJSON.h>
 
 enum stat_kind { K_COUNTER, K_LATENCY, K_RATIO, K_HOST_U64, K_HOST_DOUBLE };
-
-struct ims_latency {
-    ims_hist cur;   /* current phase */
-    ims_hist total; /* all phases; recorded alongside cur */
-};
 
 typedef struct stat {
     enum stat_kind kind;
@@ -85,7 +82,7 @@ static void stat_free(stat *st)
         return;
     if (st->kind == K_LATENCY) {
         ims_hist_fini(&st->lat.cur);
-        ims_hist_fini(&st->lat.total);
+        ims_hist_fini(&st->lat.closed);
         for (size_t i = 0; st->lat_closed && i < st->closed_cap; i++) {
             if (st->lat_closed[i]) {
                 ims_hist_fini(st->lat_closed[i]);
@@ -184,7 +181,7 @@ static stat *add_stat(ims_stats *s, const char *name, const char *help, enum sta
     if (rc == 0 && kind == K_LATENCY) {
         rc = ims_hist_init(&st->lat.cur);
         if (rc == 0)
-            rc = ims_hist_init(&st->lat.total);
+            rc = ims_hist_init(&st->lat.closed);
     }
     if (rc != 0) {
         stat_free(st);
@@ -239,25 +236,6 @@ int ims_stats_ratio(ims_stats *s, const char *name, const char *numerator, const
     st->num = num;
     st->den = den;
     return 0;
-}
-
-/* One sample into a histogram whose bucket is already known: both histograms
- * of a latency share it, so it is computed once per record (every translation
- * records two or three latencies). Same effect as ims_hist_record. */
-static inline void hist_add(ims_hist *h, unsigned b, uint64_t v)
-{
-    h->buckets[b]++;
-    h->count++;
-    h->sum += v;
-    h->min = v < h->min ? v : h->min;
-    h->max = v > h->max ? v : h->max;
-}
-
-void ims_latency_record(ims_latency *l, uint64_t cycles)
-{
-    unsigned b = ims_hist_bucket_of(cycles);
-    hist_add(&l->cur, b, cycles);
-    hist_add(&l->total, b, cycles);
 }
 
 static stat *host_stat(ims_stats *s, const char *name)
@@ -384,6 +362,7 @@ int ims_stats_mark(ims_stats *s, const char *name)
             st->ctr.value = 0;
         } else if (st->kind == K_LATENCY && fresh[i]) {
             /* swap: the phase keeps the filled histogram, cur gets the empty one */
+            ims_hist_merge(&st->lat.closed, &st->lat.cur);
             ims_hist tmp = *fresh[i];
             *fresh[i] = st->lat.cur;
             st->lat.cur = tmp;
@@ -451,13 +430,13 @@ double ims_stats_latency_percentile_ns(const ims_stats *s, const char *name, dou
     const stat *st = find(s, name);
     if (!st || st->kind != K_LATENCY)
         return 0.0;
-    return cycles_to_ns(s, ims_hist_percentile(&st->lat.total, p));
+    return cycles_to_ns(s, ims_hist_percentile2(&st->lat.closed, &st->lat.cur, p));
 }
 
 uint64_t ims_stats_latency_count(const ims_stats *s, const char *name)
 {
     const stat *st = find(s, name);
-    return (st && st->kind == K_LATENCY) ? st->lat.total.count : 0;
+    return (st && st->kind == K_LATENCY) ? st->lat.closed.count + st->lat.cur.count : 0;
 }
 
 /* ---- values of one scope (totals or one phase) ---------------------------- */
@@ -478,7 +457,23 @@ static uint64_t scope_ctr(const ims_stats *s, const stat *st, size_t ph)
 static lat_summary scope_lat(const ims_stats *s, const stat *st, size_t ph)
 {
     lat_summary r = {0};
-    const ims_hist *h = ph == SCOPE_TOTAL ? &st->lat.total : lat_phase(s, st, ph);
+    if (ph == SCOPE_TOTAL) {
+        /* Closed phases and the current one, as one histogram. */
+        const ims_hist *a = &st->lat.closed, *b = &st->lat.cur;
+        r.count = a->count + b->count;
+        if (r.count == 0)
+            return r; /* all zero, not UINT64_MAX for min */
+        uint64_t min = a->min < b->min ? a->min : b->min; /* an empty one has min UINT64_MAX, max 0 */
+        uint64_t max = a->max > b->max ? a->max : b->max;
+        r.mean = cycles_to_ns(s, ims_hist_mean2(a, b));
+        r.min = cycles_to_ns(s, (double)min);
+        r.p50 = cycles_to_ns(s, ims_hist_percentile2(a, b, 50.0));
+        r.p90 = cycles_to_ns(s, ims_hist_percentile2(a, b, 90.0));
+        r.p99 = cycles_to_ns(s, ims_hist_percentile2(a, b, 99.0));
+        r.max = cycles_to_ns(s, (double)max);
+        return r;
+    }
+    const ims_hist *h = lat_phase(s, st, ph);
     if (!h || h->count == 0)
         return r; /* all zero, not UINT64_MAX for min */
     r.count = h->count;

@@ -38,8 +38,13 @@ static inline void ims_counter_inc(ims_counter *c) { c->value++; }
 
 /* A latency statistic. Samples are recorded in cycles; the output converts to
  * ns with the registry's clock and writes NAME.mean, .p50, .p90, .p99, .max,
- * .min and .count (NAME is e.g. "dma.latency_ns"). */
-typedef struct ims_latency ims_latency;
+ * .min and .count (NAME is e.g. "dma.latency_ns"). The fields are internal
+ * (visible so that recording inlines): a sample goes into the current phase
+ * only; a mark merges it into `closed`, and totals combine the two. */
+typedef struct ims_latency {
+    ims_hist cur;    /* current phase */
+    ims_hist closed; /* every closed phase, merged */
+} ims_latency;
 
 /* clock_hz converts latency samples (cycles) to ns on output. Returns NULL with
  * errno EINVAL when clock_hz is 0, or with errno ENOMEM. */
@@ -55,7 +60,7 @@ ims_latency *ims_stats_latency(ims_stats *s, const char *name, const char *help)
  * is 0); both must be counters. */
 int ims_stats_ratio(ims_stats *s, const char *name, const char *numerator, const char *denominator);
 
-void ims_latency_record(ims_latency *l, uint64_t cycles);
+static inline void ims_latency_record(ims_latency *l, uint64_t cycles) { ims_hist_add(&l->cur, cycles); }
 
 /* Host-side values (timing, record counts) set directly: written as given. */
 void ims_stats_set_u64(ims_stats *s, const char *name, uint64_t v);

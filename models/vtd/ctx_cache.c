@@ -5,10 +5,6 @@
 
 #include "models/vtd/cache_config.h"
 
-struct ims_ctxc {
-    ims_sacache *c;
-};
-
 int ims_ctxc_create(const ims_sac_geom *g, ims_rng *rng, ims_stats *stats, ims_ctxc **out, ims_error *err)
 {
     *out = NULL;
@@ -50,12 +46,6 @@ void ims_ctxc_destroy(ims_ctxc *c)
         return;
     ims_sac_destroy(c->c);
     free(c);
-}
-
-const ims_ctxc_entry *ims_ctxc_lookup(ims_ctxc *c, uint16_t sid)
-{
-    uint64_t k = sid;
-    return ims_sac_lookup(c->c, ims_sac_set_of(c->c, k), &k);
 }
 
 const ims_ctxc_entry *ims_ctxc_peek(const ims_ctxc *c, uint16_t sid)

@@ -57,7 +57,16 @@ int ims_ctxc_create(const ims_sac_geom *g, ims_rng *rng, ims_stats *stats, ims_c
 int ims_ctxc_create_cfg(const ims_config *cfg, ims_rng *rng, ims_stats *stats, ims_ctxc **out, ims_error *err);
 void ims_ctxc_destroy(ims_ctxc *c);
 
-const ims_ctxc_entry *ims_ctxc_lookup(ims_ctxc *c, uint16_t sid);
+/* Internal, visible so that the lookup inlines (every translation makes one):
+ * the cache engine, key = SID in one word. */
+struct ims_ctxc {
+    ims_sacache *c;
+};
+
+static inline const ims_ctxc_entry *ims_ctxc_lookup(ims_ctxc *c, uint16_t sid)
+{
+    return (const ims_ctxc_entry *)ims_sac_lookup1(c->c, ims_sac_set_of(c->c, sid), sid);
+}
 const ims_ctxc_entry *ims_ctxc_peek(const ims_ctxc *c, uint16_t sid);
 /* Returns an IMS_SAC_* insert outcome. */
 int ims_ctxc_insert(ims_ctxc *c, const ims_ctxc_entry *e);

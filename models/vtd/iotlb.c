@@ -26,24 +26,14 @@ static const char *const stat_help[IMS_IOTLB_NSTATS] = {
     "IOTLB entries removed by invalidation",
 };
 
-struct ims_iotlb {
-    ims_sacache *c;
-    uint32_t nsize[IMS_IOTLB_NSIZES];  /* valid entries per page size */
-    ims_counter own[IMS_IOTLB_NSTATS];
-    ims_counter *ctr[IMS_IOTLB_NSTATS];
-};
-
 typedef struct iotlb_key {
     uint64_t pn;   /* input address >> page shift */
-    uint64_t tag;  /* DID [15:0] | tag PASID [47:16] | page size [49:48] */
+    uint64_t tag;  /* ims_iotlb_key_tag */
 } iotlb_key;
 
 static inline iotlb_key make_key(uint16_t did, uint32_t tag_pasid, ims_iotlb_psize ps, uint64_t addr)
 {
-    iotlb_key k = {
-        .pn = addr >> ims_iotlb_psize_shift(ps),
-        .tag = (uint64_t)did | ((uint64_t)tag_pasid << 16) | ((uint64_t)ps << 48),
-    };
+    iotlb_key k = {.pn = addr >> ims_iotlb_psize_shift(ps), .tag = ims_iotlb_key_tag(did, tag_pasid, ps)};
     return k;
 }
 
@@ -98,26 +88,6 @@ void ims_iotlb_destroy(ims_iotlb *t)
 
 /* ---- lookup / insert ---------------------------------------------------------- */
 
-const ims_iotlb_entry *ims_iotlb_lookup(ims_iotlb *t, uint16_t did, ims_vtd_pgtt pgtt, uint32_t pasid,
-                                        uint64_t addr)
-{
-    ims_counter_inc(t->ctr[IMS_IOTLB_LOOKUPS]);
-    uint32_t tp = ims_iotlb_tag_pasid(pgtt, pasid);
-    for (int ps = IMS_IOTLB_4K; ps < IMS_IOTLB_NSIZES; ps++) {
-        if (!t->nsize[ps])
-            continue;
-        ims_counter_inc(t->ctr[IMS_IOTLB_PROBES]);
-        iotlb_key k = make_key(did, tp, (ims_iotlb_psize)ps, addr);
-        const ims_iotlb_entry *e = ims_sac_lookup(t->c, ims_sac_set_of(t->c, k.pn), &k);
-        if (e) {
-            ims_counter_inc(t->ctr[IMS_IOTLB_HITS]);
-            return e;
-        }
-    }
-    ims_counter_inc(t->ctr[IMS_IOTLB_MISSES]);
-    return NULL;
-}
-
 const ims_iotlb_entry *ims_iotlb_peek(const ims_iotlb *t, uint16_t did, ims_vtd_pgtt pgtt, uint32_t pasid,
                                       uint64_t addr)
 {
@@ -131,36 +101,6 @@ const ims_iotlb_entry *ims_iotlb_peek(const ims_iotlb *t, uint16_t did, ims_vtd_
             return e;
     }
     return NULL;
-}
-
-int ims_iotlb_insert(ims_iotlb *t, const ims_iotlb_entry *in)
-{
-    assert(in->psize < IMS_IOTLB_NSIZES);
-    assert(in->pgtt >= IMS_VTD_PGTT_FS && in->pgtt <= IMS_VTD_PGTT_PT);
-    ims_iotlb_entry e = *in;
-    uint64_t mask = (UINT64_C(1) << ims_iotlb_psize_shift((ims_iotlb_psize)e.psize)) - 1;
-    e.iova &= ~mask;
-    e.hpa &= ~mask;
-    e.pasid = ims_iotlb_tag_pasid((ims_vtd_pgtt)e.pgtt, e.pasid);
-    iotlb_key k = make_key(e.did, e.pasid, (ims_iotlb_psize)e.psize, e.iova);
-    ims_iotlb_entry ev;
-    int what = ims_sac_insert(t->c, ims_sac_set_of(t->c, k.pn), &k, &e, NULL, &ev);
-    switch (what) {
-    case IMS_SAC_EVICTED:
-        t->nsize[ev.psize]--;
-        ims_counter_inc(t->ctr[IMS_IOTLB_EVICTIONS]);
-        /* fall through */
-    case IMS_SAC_FILLED:
-        t->nsize[e.psize]++;
-        ims_counter_inc(t->ctr[IMS_IOTLB_INSERTS]);
-        break;
-    case IMS_SAC_REPLACED:
-        ims_counter_inc(t->ctr[IMS_IOTLB_INSERTS]);
-        break;
-    default:
-        break;
-    }
-    return what;
 }
 
 /* ---- invalidation ---------------------------------------------------------------- */

@@ -25,6 +25,7 @@
 #ifndef IMS_VTD_IOTLB_H
 #define IMS_VTD_IOTLB_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,16 +100,17 @@ void ims_iotlb_destroy(ims_iotlb *t);
 
 /* Look up the translation of addr for a request whose context says (did,
  * pgtt, pasid). NULL on a miss; the pointer is valid until the next insert or
- * invalidation. */
-const ims_iotlb_entry *ims_iotlb_lookup(ims_iotlb *t, uint16_t did, ims_vtd_pgtt pgtt, uint32_t pasid,
-                                        uint64_t addr);
+ * invalidation. Inline: see the end of this header. */
+static inline const ims_iotlb_entry *ims_iotlb_lookup(ims_iotlb *t, uint16_t did, ims_vtd_pgtt pgtt,
+                                                      uint32_t pasid, uint64_t addr);
 /* The same without statistics or LRU update (checker, tests). */
 const ims_iotlb_entry *ims_iotlb_peek(const ims_iotlb *t, uint16_t did, ims_vtd_pgtt pgtt, uint32_t pasid,
                                       uint64_t addr);
 
 /* Cache a translation. iova/hpa are aligned down to the page size and the
- * PASID tag is derived from pgtt. Returns an IMS_SAC_* insert outcome. */
-int ims_iotlb_insert(ims_iotlb *t, const ims_iotlb_entry *e);
+ * PASID tag is derived from pgtt. Returns an IMS_SAC_* insert outcome.
+ * Inline (end of this header): walks fill one or more entries each. */
+static inline int ims_iotlb_insert(ims_iotlb *t, const ims_iotlb_entry *e);
 
 /* ---- invalidation (return: entries removed) ------------------------------- */
 
@@ -150,6 +152,72 @@ typedef enum ims_iotlb_stat {
 } ims_iotlb_stat;
 /* Counter value in the current statistics phase. */
 uint64_t ims_iotlb_stat_value(const ims_iotlb *t, ims_iotlb_stat s);
+
+/* ---- internals, visible so that the lookup inlines ----------------------- */
+
+/* The engine stores a 16-byte key (page number; DID | tag PASID << 16 | page
+ * size << 48) and the whole ims_iotlb_entry as payload. nsize lets a lookup
+ * skip page sizes the cache holds nothing of. */
+struct ims_iotlb {
+    ims_sacache *c;
+    uint32_t nsize[IMS_IOTLB_NSIZES]; /* valid entries per page size */
+    ims_counter own[IMS_IOTLB_NSTATS];
+    ims_counter *ctr[IMS_IOTLB_NSTATS];
+};
+
+static inline uint64_t ims_iotlb_key_tag(uint16_t did, uint32_t tag_pasid, ims_iotlb_psize ps)
+{
+    return (uint64_t)did | ((uint64_t)tag_pasid << 16) | ((uint64_t)ps << 48);
+}
+
+static inline const ims_iotlb_entry *ims_iotlb_lookup(ims_iotlb *t, uint16_t did, ims_vtd_pgtt pgtt,
+                                                      uint32_t pasid, uint64_t addr)
+{
+    ims_counter_inc(t->ctr[IMS_IOTLB_LOOKUPS]);
+    uint64_t tag = ims_iotlb_key_tag(did, ims_iotlb_tag_pasid(pgtt, pasid), IMS_IOTLB_4K);
+    for (int ps = IMS_IOTLB_4K; ps < IMS_IOTLB_NSIZES; ps++) {
+        if (t->nsize[ps]) {
+            ims_counter_inc(t->ctr[IMS_IOTLB_PROBES]);
+            uint64_t pn = addr >> ims_iotlb_psize_shift((ims_iotlb_psize)ps);
+            const ims_iotlb_entry *e = (const ims_iotlb_entry *)ims_sac_lookup2(
+                t->c, ims_sac_set_of(t->c, pn), pn, tag | ((uint64_t)ps << 48));
+            if (e) {
+                ims_counter_inc(t->ctr[IMS_IOTLB_HITS]);
+                return e;
+            }
+        }
+    }
+    ims_counter_inc(t->ctr[IMS_IOTLB_MISSES]);
+    return NULL;
+}
+
+static inline int ims_iotlb_insert(ims_iotlb *t, const ims_iotlb_entry *in)
+{
+    assert(in->psize < IMS_IOTLB_NSIZES);
+    assert(in->pgtt >= IMS_VTD_PGTT_FS && in->pgtt <= IMS_VTD_PGTT_PT);
+    ims_iotlb_entry e = *in;
+    uint64_t mask = (UINT64_C(1) << ims_iotlb_psize_shift((ims_iotlb_psize)e.psize)) - 1;
+    e.iova &= ~mask;
+    e.hpa &= ~mask;
+    e.pasid = ims_iotlb_tag_pasid((ims_vtd_pgtt)e.pgtt, e.pasid);
+    uint64_t pn = e.iova >> ims_iotlb_psize_shift((ims_iotlb_psize)e.psize);
+    uint64_t tag = ims_iotlb_key_tag(e.did, e.pasid, (ims_iotlb_psize)e.psize);
+    int what;
+    uint64_t ev[2] = {0, 0};
+    ims_iotlb_entry *slot = (ims_iotlb_entry *)ims_sac_insert_slot2(t->c, ims_sac_set_of(t->c, pn), pn, tag,
+                                                                    &what, ev);
+    if (slot)
+        *slot = e;
+    if (what == IMS_SAC_EVICTED) {
+        t->nsize[(ev[1] >> 48) & 3u]--; /* the evicted key's page size */
+        ims_counter_inc(t->ctr[IMS_IOTLB_EVICTIONS]);
+    }
+    if (what == IMS_SAC_EVICTED || what == IMS_SAC_FILLED)
+        t->nsize[e.psize]++;
+    if (what != IMS_SAC_DROPPED)
+        ims_counter_inc(t->ctr[IMS_IOTLB_INSERTS]);
+    return what;
+}
 
 #ifdef __cplusplus
 }

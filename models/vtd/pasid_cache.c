@@ -6,18 +6,11 @@
 #include "models/vtd/cache_config.h"
 #include "models/vtd/iotlb.h" /* IMS_VTD_PASID_MASK */
 
-struct ims_pasidc {
-    ims_sacache *c;
-};
-
-static inline uint64_t make_key(uint16_t sid, uint32_t pasid)
-{
-    return ((uint64_t)sid << 32) | (pasid & IMS_VTD_PASID_MASK);
-}
+static inline uint64_t make_key(uint16_t sid, uint32_t pasid) { return ims_pasidc_key(sid, pasid); }
 
 static inline uint32_t set_of(const ims_pasidc *c, uint16_t sid, uint32_t pasid)
 {
-    return ims_sac_set_of(c->c, (uint64_t)((pasid & IMS_VTD_PASID_MASK) ^ sid));
+    return ims_pasidc_set(c, sid, pasid);
 }
 
 int ims_pasidc_create(const ims_sac_geom *g, ims_rng *rng, ims_stats *stats, ims_pasidc **out, ims_error *err)
@@ -62,12 +55,6 @@ void ims_pasidc_destroy(ims_pasidc *c)
         return;
     ims_sac_destroy(c->c);
     free(c);
-}
-
-const ims_pasidc_entry *ims_pasidc_lookup(ims_pasidc *c, uint16_t sid, uint32_t pasid)
-{
-    uint64_t k = make_key(sid, pasid);
-    return ims_sac_lookup(c->c, set_of(c, sid, pasid), &k);
 }
 
 const ims_pasidc_entry *ims_pasidc_peek(const ims_pasidc *c, uint16_t sid, uint32_t pasid)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/vtd/iotlb.h" /* IMS_VTD_PASID_MASK */
 #include "models/vtd/translate.h"
 #include "sim/config.h"
 #include "sim/sacache.h"
@@ -40,7 +41,28 @@ int ims_pasidc_create_cfg(const ims_config *cfg, ims_rng *rng, ims_stats *stats,
                           ims_error *err);
 void ims_pasidc_destroy(ims_pasidc *c);
 
-const ims_pasidc_entry *ims_pasidc_lookup(ims_pasidc *c, uint16_t sid, uint32_t pasid);
+/* Internal, visible so that the lookup inlines (every scalable-mode
+ * translation makes one): the cache engine; key SID << 32 | PASID in one
+ * word, set from PASID ^ SID. */
+struct ims_pasidc {
+    ims_sacache *c;
+};
+
+static inline uint64_t ims_pasidc_key(uint16_t sid, uint32_t pasid)
+{
+    return ((uint64_t)sid << 32) | (pasid & IMS_VTD_PASID_MASK);
+}
+
+static inline uint32_t ims_pasidc_set(const ims_pasidc *c, uint16_t sid, uint32_t pasid)
+{
+    return ims_sac_set_of(c->c, (uint64_t)((pasid & IMS_VTD_PASID_MASK) ^ sid));
+}
+
+static inline const ims_pasidc_entry *ims_pasidc_lookup(ims_pasidc *c, uint16_t sid, uint32_t pasid)
+{
+    return (const ims_pasidc_entry *)ims_sac_lookup1(c->c, ims_pasidc_set(c, sid, pasid),
+                                                      ims_pasidc_key(sid, pasid));
+}
 const ims_pasidc_entry *ims_pasidc_peek(const ims_pasidc *c, uint16_t sid, uint32_t pasid);
 /* Returns an IMS_SAC_* insert outcome. */
 int ims_pasidc_insert(ims_pasidc *c, const ims_pasidc_entry *e);

@@ -10,21 +10,16 @@
 #include "models/vtd/cache_config.h"
 #include "models/vtd/iotlb.h" /* ims_vtd_am_range, IMS_VTD_PASID_MASK */
 
-struct ims_psc {
-    ims_sacache *c[2][IMS_PSC_NLEVELS];
-};
-
 typedef struct psc_key {
     uint64_t vpn;  /* input address >> level shift */
-    uint64_t tag;  /* DID [15:0] | PASID [35:16] */
+    uint64_t tag;  /* ims_psc_key_tag */
 } psc_key;
 
 static const char *const stage_name[2] = {"fs", "ss"};
 
 static inline psc_key make_key(ims_psc_stage st, unsigned level, uint16_t did, uint32_t pasid, uint64_t addr)
 {
-    uint64_t p = st == IMS_PSC_FS ? (pasid & IMS_VTD_PASID_MASK) : 0;
-    psc_key k = {.vpn = addr >> ims_psc_level_shift(level), .tag = (uint64_t)did | (p << 16)};
+    psc_key k = {.vpn = addr >> ims_psc_level_shift(level), .tag = ims_psc_key_tag(st, did, pasid)};
     return k;
 }
 
@@ -97,30 +92,13 @@ const ims_psc_entry *ims_psc_lookup(ims_psc *p, ims_psc_stage st, unsigned level
 {
     ims_sacache *c = cache_of(p, st, level);
     psc_key k = make_key(st, level, did, pasid, addr);
-    return ims_sac_lookup(c, ims_sac_set_of(c, k.vpn), &k);
+    return ims_sac_lookup2(c, ims_sac_set_of(c, k.vpn), k.vpn, k.tag);
 }
 
-const ims_psc_entry *ims_psc_lookup_deepest(ims_psc *p, ims_psc_stage st, uint16_t did, uint32_t pasid,
-                                            uint64_t addr, unsigned top_level)
+int ims_psc_insert(ims_psc *p, const ims_psc_entry *e)
 {
-    unsigned top = top_level < IMS_PSC_MAX_LEVEL ? top_level : IMS_PSC_MAX_LEVEL;
-    for (unsigned l = IMS_PSC_MIN_LEVEL; l <= top; l++) {
-        const ims_psc_entry *e = ims_psc_lookup(p, st, l, did, pasid, addr);
-        if (e)
-            return e;
-    }
-    return NULL;
-}
-
-int ims_psc_insert(ims_psc *p, const ims_psc_entry *in)
-{
-    ims_psc_entry e = *in;
-    ims_sacache *c = cache_of(p, (ims_psc_stage)e.stage, e.level);
-    unsigned shift = ims_psc_level_shift(e.level);
-    e.base = (e.base >> shift) << shift;
-    e.pasid = e.stage == IMS_PSC_FS ? (e.pasid & IMS_VTD_PASID_MASK) : 0;
-    psc_key k = make_key((ims_psc_stage)e.stage, e.level, e.did, e.pasid, e.base);
-    return ims_sac_insert(c, ims_sac_set_of(c, k.vpn), &k, &e, NULL, NULL);
+    (void)cache_of(p, (ims_psc_stage)e->stage, e->level); /* asserts stage and level */
+    return ims_psc_fill(p, (ims_psc_stage)e->stage, e->level, e->did, e->pasid, e->base, e->next_table, e->perm);
 }
 
 /* ---- invalidation ------------------------------------------------------------- */

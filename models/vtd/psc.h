@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/vtd/iotlb.h" /* IMS_VTD_PASID_MASK */
 #include "sim/config.h"
 #include "sim/sacache.h"
 
@@ -84,12 +85,17 @@ void ims_psc_destroy(ims_psc *p);
 const ims_psc_entry *ims_psc_lookup(ims_psc *p, ims_psc_stage st, unsigned level, uint16_t did, uint32_t pasid,
                                     uint64_t addr);
 /* The deepest hit among levels 2..min(top_level, 5) (top_level = the walk's
- * level count: 3, 4 or 5), probing deepest first; NULL if none. */
-const ims_psc_entry *ims_psc_lookup_deepest(ims_psc *p, ims_psc_stage st, uint16_t did, uint32_t pasid,
-                                            uint64_t addr, unsigned top_level);
+ * level count: 3, 4 or 5), probing deepest first; NULL if none. Inline (see
+ * the end of this header): every walk probes. */
+static inline const ims_psc_entry *ims_psc_lookup_deepest(ims_psc *p, ims_psc_stage st, uint16_t did,
+                                                          uint32_t pasid, uint64_t addr, unsigned top_level);
 /* Cache a non-leaf entry (stage and level taken from e). Returns an IMS_SAC_*
  * insert outcome. */
 int ims_psc_insert(ims_psc *p, const ims_psc_entry *e);
+/* The same from the entry's fields (no ims_psc_entry to build), inline for
+ * the walk fills. */
+static inline int ims_psc_fill(ims_psc *p, ims_psc_stage st, unsigned level, uint16_t did, uint32_t pasid,
+                               uint64_t addr, uint64_t next_table, uint8_t perm);
 
 /* ---- invalidation (return: entries removed over all stages and levels) ---- */
 
@@ -114,6 +120,57 @@ size_t ims_psc_inv_pasid_page(ims_psc *p, uint16_t did, uint32_t pasid, uint64_t
 uint32_t ims_psc_count(const ims_psc *p, ims_psc_stage st, unsigned level);
 void ims_psc_foreach(const ims_psc *p, void (*fn)(const ims_psc_entry *e, void *arg), void *arg);
 const ims_sacache *ims_psc_cache(const ims_psc *p, ims_psc_stage st, unsigned level);
+
+/* ---- internals, visible so that lookups and fills inline ------------------ */
+
+/* One cache engine per [stage][level - 2]. Key: address >> coverage shift;
+ * tag DID | PASID << 16 (PASID 0 for the second stage). The payload is the
+ * whole ims_psc_entry so invalidation predicates read decoded fields. */
+struct ims_psc {
+    ims_sacache *c[2][IMS_PSC_NLEVELS];
+};
+
+static inline uint64_t ims_psc_key_tag(ims_psc_stage st, uint16_t did, uint32_t pasid)
+{
+    uint64_t p = st == IMS_PSC_FS ? (pasid & IMS_VTD_PASID_MASK) : 0;
+    return (uint64_t)did | (p << 16);
+}
+
+static inline const ims_psc_entry *ims_psc_lookup_deepest(ims_psc *p, ims_psc_stage st, uint16_t did,
+                                                          uint32_t pasid, uint64_t addr, unsigned top_level)
+{
+    unsigned top = top_level < IMS_PSC_MAX_LEVEL ? top_level : IMS_PSC_MAX_LEVEL;
+    uint64_t tag = ims_psc_key_tag(st, did, pasid); /* the same at every level */
+    ims_sacache *const *c = p->c[st];
+    for (unsigned l = IMS_PSC_MIN_LEVEL; l <= top; l++) {
+        ims_sacache *cl = c[l - IMS_PSC_MIN_LEVEL];
+        uint64_t vpn = addr >> ims_psc_level_shift(l);
+        const ims_psc_entry *e = (const ims_psc_entry *)ims_sac_lookup2(cl, ims_sac_set_of(cl, vpn), vpn, tag);
+        if (e)
+            return e;
+    }
+    return NULL;
+}
+
+static inline int ims_psc_fill(ims_psc *p, ims_psc_stage st, unsigned level, uint16_t did, uint32_t pasid,
+                               uint64_t addr, uint64_t next_table, uint8_t perm)
+{
+    ims_sacache *c = p->c[st][level - IMS_PSC_MIN_LEVEL];
+    unsigned shift = ims_psc_level_shift(level);
+    uint64_t vpn = addr >> shift, tag = ims_psc_key_tag(st, did, pasid);
+    int what;
+    ims_psc_entry *e = (ims_psc_entry *)ims_sac_insert_slot2(c, ims_sac_set_of(c, vpn), vpn, tag, &what, NULL);
+    if (e) {
+        e->base = vpn << shift;
+        e->next_table = next_table;
+        e->pasid = (uint32_t)(tag >> 16);
+        e->did = did;
+        e->stage = (uint8_t)st;
+        e->level = (uint8_t)level;
+        e->perm = perm;
+    }
+    return what;
+}
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #include "models/vtd/regfile.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +28,22 @@ typedef struct ev_regs {
 } ev_regs;
 
 struct ims_vtd_regfile {
-    uint64_t cap, ecap;
+    /* First, and also readable as the header's ims_vtd_regfile_xstate (the
+     * inline ims_vtd_regfile_hw_fast); the layouts are the same. */
+    union {
+        ims_vtd_regfile_xstate xstate;
+        struct {
+            uint64_t cap, ecap;
+            uint64_t rtaddr_active;
+            uint32_t gsts;
+        };
+    };
     uint32_t ver;
     ims_vtd_reg_hooks hooks;
     uint64_t frcd_base, iotlb_base;
     unsigned nfrcd;
 
-    uint32_t gsts;
-    uint64_t rtaddr, rtaddr_active;
+    uint64_t rtaddr;
     uint64_t ccmd;
     uint32_t fsts; /* everything but PPF, which is derived from the F bits */
     ev_regs fe, ie, pe;
@@ -655,6 +664,12 @@ uint32_t ims_vtd_regfile_gsts(const ims_vtd_regfile *rf) { return rf->gsts; }
 uint64_t ims_vtd_regfile_rtaddr(const ims_vtd_regfile *rf) { return rf->rtaddr_active; }
 bool ims_vtd_regfile_te(const ims_vtd_regfile *rf) { return ims_vtd_gsts_tes(rf->gsts); }
 bool ims_vtd_regfile_qie(const ims_vtd_regfile *rf) { return qies(rf); }
+
+#define XSTATE_AT(f) (offsetof(struct ims_vtd_regfile, f) == offsetof(ims_vtd_regfile_xstate, f))
+_Static_assert(offsetof(struct ims_vtd_regfile, xstate) == 0 && XSTATE_AT(cap) && XSTATE_AT(ecap) &&
+                   XSTATE_AT(rtaddr_active) && XSTATE_AT(gsts),
+               "the translation state must be the regfile's leading fields");
+#undef XSTATE_AT
 
 void ims_vtd_regfile_hw(const ims_vtd_regfile *rf, ims_physmem *mem, ims_vtd_hw *hw)
 {

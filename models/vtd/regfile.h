@@ -116,6 +116,27 @@ bool ims_vtd_regfile_qie(const ims_vtd_regfile *rf);
 /* Fill the hardware state a translation needs (cap, ecap, active rtaddr, TE). */
 void ims_vtd_regfile_hw(const ims_vtd_regfile *rf, ims_physmem *mem, ims_vtd_hw *hw);
 
+/* The registers a translation reads: the leading fields of every regfile, so
+ * that the accessor below inlines (the translation pipeline fills an
+ * ims_vtd_hw at every stage of every request). Internal: only regfile.c
+ * writes them. */
+typedef struct ims_vtd_regfile_xstate {
+    uint64_t cap, ecap;
+    uint64_t rtaddr_active; /* root pointer latched by the last SRTP */
+    uint32_t gsts;
+} ims_vtd_regfile_xstate;
+
+/* ims_vtd_regfile_hw, inline. */
+static inline void ims_vtd_regfile_hw_fast(const ims_vtd_regfile *rf, ims_physmem *mem, ims_vtd_hw *hw)
+{
+    const ims_vtd_regfile_xstate *s = (const ims_vtd_regfile_xstate *)(const void *)rf;
+    hw->mem = mem;
+    hw->cap = s->cap;
+    hw->ecap = s->ecap;
+    hw->rtaddr = s->rtaddr_active;
+    hw->te = ims_vtd_gsts_tes(s->gsts);
+}
+
 /* ---- invalidation-queue engine interface ----------------------------------- */
 uint64_t ims_vtd_regfile_iqa(const ims_vtd_regfile *rf);
 uint64_t ims_vtd_regfile_iqh(const ims_vtd_regfile *rf);

@@ -20,11 +20,20 @@
 #include "models/vtd/xlate_walk.h"
 #include "sim/resource.h"
 
+/* Merge key: requests with equal keys share a walk. */
+typedef struct mkey {
+    uint16_t did;
+    uint32_t pasid;
+    uint64_t page;
+} mkey;
+
 /* Per-slot scratch: state of a request between its stages. */
 typedef struct slot_state {
     ims_xctx cx;
     ims_xwalk w;
     ims_cycle t_miss; /* when the request started waiting for a walker */
+    mkey mkey;        /* an owner in the merge table: its key and home slot */
+    uint32_t mhome;
 } slot_state;
 
 typedef struct drain_rec {
@@ -37,6 +46,7 @@ typedef struct drain_rec {
 
 struct ims_xlate {
     ims_engine *e;
+    const ims_cycle *now; /* ims_engine_now_ptr: read inline on every stage */
     ims_physmem *mem;
     ims_mem_timing *mt;
     ims_vtd_regfile *regs;
@@ -59,7 +69,8 @@ struct ims_xlate {
     unsigned ndrains, drains_cap;
 
     struct {
-        ims_counter *count, *faults, *merged, *hits, *walks, *untranslated, *retries;
+        ims_counter *count, *retries;
+        ims_counter *by_outcome_count[IMS_XLATE_FAULT + 1]; /* untranslated, iotlb_hits, walks, merged, faults */
         ims_counter *ctx_reads, *ctx_misses;
         ims_counter *walk_count, *walk_reads, *walk_writes, *relocates, *rewalks, *psc_probes;
         ims_latency *latency, *slot_wait, *walk_latency, *walk_wait;
@@ -77,6 +88,8 @@ static void sched(ims_xlate *x, ims_cycle delay, ims_event_fn fn, ims_xlate_req 
     }
 }
 
+static inline ims_cycle now_of(const ims_xlate *x) { return *x->now; }
+
 static ims_xlate_req *req_of(uint64_t arg) { return (ims_xlate_req *)(uintptr_t)arg; }
 static slot_state *state_of(ims_xlate *x, const ims_xlate_req *r) { return &x->ss[r->stage >> STATE_SHIFT]; }
 
@@ -89,12 +102,6 @@ static ims_cycle charge_reads(ims_xlate *x, unsigned n)
 }
 
 /* ---- merge table ------------------------------------------------------------- */
-
-typedef struct mkey {
-    uint16_t did;
-    uint32_t pasid;
-    uint64_t page;
-} mkey;
 
 static mkey key_of(const ims_xlate_req *r)
 {
@@ -111,27 +118,26 @@ static uint32_t mhash(ims_xlate *x, mkey k)
 
 static bool key_eq(mkey a, mkey b) { return a.did == b.did && a.pasid == b.pasid && a.page == b.page; }
 
-static ims_xlate_req *merge_find(ims_xlate *x, mkey k)
+/* The in-flight owner of key k (home slot h), or NULL and *hole = the free
+ * slot where an owner of k goes. An owner's key and home are kept in its
+ * slot state, so probes and removals compute no hash. */
+static ims_xlate_req *merge_find(ims_xlate *x, mkey k, uint32_t h, uint32_t *hole)
 {
-    for (uint32_t i = mhash(x, k);; i = (i + 1) & x->mmask) {
+    for (uint32_t i = h;; i = (i + 1) & x->mmask) {
         ims_xlate_req *o = x->mtab[i];
-        if (!o || key_eq(key_of(o), k))
+        if (!o) {
+            *hole = i;
+            return NULL;
+        }
+        if (key_eq(state_of(x, o)->mkey, k))
             return o;
     }
-}
-
-static void merge_insert(ims_xlate *x, ims_xlate_req *r)
-{
-    uint32_t i = mhash(x, key_of(r));
-    while (x->mtab[i])
-        i = (i + 1) & x->mmask;
-    x->mtab[i] = r;
 }
 
 /* Remove with backward shift, so lookups never need tombstones. */
 static void merge_remove(ims_xlate *x, ims_xlate_req *r)
 {
-    uint32_t i = mhash(x, key_of(r));
+    uint32_t i = state_of(x, r)->mhome;
     while (x->mtab[i] != r)
         i = (i + 1) & x->mmask;
     for (uint32_t j = i;;) {
@@ -139,7 +145,7 @@ static void merge_remove(ims_xlate *x, ims_xlate_req *r)
         ims_xlate_req *o = x->mtab[j];
         if (!o)
             break;
-        uint32_t home = mhash(x, key_of(o));
+        uint32_t home = state_of(x, o)->mhome;
         /* o may move to the hole at i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -169,7 +175,12 @@ static void drain_progress(ims_xlate *x, uint64_t seq)
     x->ndrains = k;
 }
 
-static void complete(ims_xlate *x, ims_xlate_req *r, ims_xlate_outcome oc)
+/* Stages on the IOTLB-hit path are inlined into their one hot caller (submit
+ * -> start -> iotlb_stage; complete_ev -> complete): a hit then costs two
+ * function frames, not five. */
+#define HOT_INLINE static inline __attribute__((always_inline))
+
+HOT_INLINE void complete_inl(ims_xlate *x, ims_xlate_req *r, ims_xlate_outcome oc)
 {
     if (r->res.fault) {
         oc = IMS_XLATE_FAULT;
@@ -178,18 +189,12 @@ static void complete(ims_xlate *x, ims_xlate_req *r, ims_xlate_outcome oc)
             ims_vtd_fault_record_result(x->regs, &r->req, &r->res);
     }
     r->outcome = oc;
-    r->t_done = ims_engine_now(x->e);
+    r->t_done = now_of(x);
     ims_cycle lat = r->t_done - r->t_submit;
     ims_counter_inc(x->st.count);
     ims_latency_record(x->st.latency, lat);
     ims_latency_record(x->st.by_outcome[oc], lat);
-    switch (oc) {
-    case IMS_XLATE_UNTRANSLATED: ims_counter_inc(x->st.untranslated); break;
-    case IMS_XLATE_IOTLB_HIT: ims_counter_inc(x->st.hits); break;
-    case IMS_XLATE_WALK: ims_counter_inc(x->st.walks); break;
-    case IMS_XLATE_MERGED: ims_counter_inc(x->st.merged); break;
-    case IMS_XLATE_FAULT: ims_counter_inc(x->st.faults); break;
-    }
+    ims_counter_inc(x->st.by_outcome_count[oc]);
     x->ss_free[x->ss_nfree++] = r->stage >> STATE_SHIFT;
     ims_slots_release(&x->slots);
     x->inflight--;
@@ -198,27 +203,29 @@ static void complete(ims_xlate *x, ims_xlate_req *r, ims_xlate_outcome oc)
     r->done(r);
 }
 
+static void complete(ims_xlate *x, ims_xlate_req *r, ims_xlate_outcome oc) { complete_inl(x, r, oc); }
+
 static void complete_ev(void *ctx, uint64_t arg)
 {
     ims_xlate_req *r = req_of(arg);
-    complete(ctx, r, r->outcome);
+    complete_inl(ctx, r, r->outcome);
 }
 
 /* ---- walk ------------------------------------------------------------------------ */
 
 static void walk_done_ev(void *ctx, uint64_t arg);
 
-static void walk_start(ims_xlate *x, ims_xlate_req *r)
+HOT_INLINE void walk_start(ims_xlate *x, ims_xlate_req *r)
 {
     slot_state *s = state_of(x, r);
-    ims_cycle now = ims_engine_now(x->e);
+    ims_cycle now = now_of(x);
     if (now != s->t_miss) /* waits only: see register_stats */
         ims_latency_record(x->st.walk_wait, now - s->t_miss);
     s->t_miss = now; /* from here: the walk's own latency */
     r->epoch = x->c->inv_epoch;
 
     ims_vtd_hw hw;
-    ims_vtd_regfile_hw(x->regs, x->mem, &hw);
+    ims_vtd_regfile_hw_fast(x->regs, x->mem, &hw);
     ims_xwalk *w = &s->w;
     ims_xwalk_run(w, &hw, x->c, &r->res.ctx, &r->req, &r->res);
 
@@ -239,12 +246,12 @@ static void walk_start(ims_xlate *x, ims_xlate_req *r)
 static void walker_granted_ev(void *ctx, uint64_t arg) { walk_start(ctx, req_of(arg)); }
 
 /* After an IOTLB miss: pass-through needs no walk; else merge or walk. */
-static void miss(ims_xlate *x, ims_xlate_req *r)
+HOT_INLINE void miss_inl(ims_xlate *x, ims_xlate_req *r)
 {
     slot_state *s = state_of(x, r);
     if (r->res.ctx.pgtt == IMS_VTD_PGTT_PT) {
         ims_vtd_hw hw;
-        ims_vtd_regfile_hw(x->regs, x->mem, &hw);
+        ims_vtd_regfile_hw_fast(x->regs, x->mem, &hw);
         ims_xwalk_run(&s->w, &hw, x->c, &r->res.ctx, &r->req, &r->res);
         ims_xwalk_fill(&s->w, &hw, x->c, &r->res.ctx);
         complete(x, r, IMS_XLATE_WALK);
@@ -252,7 +259,9 @@ static void miss(ims_xlate *x, ims_xlate_req *r)
     }
     r->next = NULL;
     if (x->merge) {
-        ims_xlate_req *owner = merge_find(x, key_of(r));
+        mkey k = key_of(r);
+        uint32_t h = mhash(x, k), hole;
+        ims_xlate_req *owner = merge_find(x, k, h, &hole);
         if (owner) {
             ims_xlate_req **p = &owner->next;
             while (*p)
@@ -260,34 +269,43 @@ static void miss(ims_xlate *x, ims_xlate_req *r)
             *p = r;
             return;
         }
-        merge_insert(x, r);
+        s->mkey = k;
+        s->mhome = h;
+        x->mtab[hole] = r;
     }
-    s->t_miss = ims_engine_now(x->e);
+    s->t_miss = now_of(x);
     if (ims_slots_acquire(&x->walkers, walker_granted_ev, x, (uint64_t)(uintptr_t)r))
         walk_start(x, r);
 }
 
-static void miss_ev(void *ctx, uint64_t arg) { miss(ctx, req_of(arg)); }
+static void miss(ims_xlate *x, ims_xlate_req *r) { miss_inl(x, r); }
+
+static void miss_ev(void *ctx, uint64_t arg) { miss_inl(ctx, req_of(arg)); }
 
 static void walk_done_ev(void *ctx, uint64_t arg)
 {
     ims_xlate *x = ctx;
     ims_xlate_req *r = req_of(arg);
     slot_state *s = state_of(x, r);
-    ims_latency_record(x->st.walk_latency, ims_engine_now(x->e) - s->t_miss);
+    ims_latency_record(x->st.walk_latency, now_of(x) - s->t_miss);
     if (r->epoch == x->c->inv_epoch) {
         ims_vtd_hw hw;
-        ims_vtd_regfile_hw(x->regs, x->mem, &hw);
+        ims_vtd_regfile_hw_fast(x->regs, x->mem, &hw);
         ims_xwalk_fill(&s->w, &hw, x->c, &r->res.ctx);
     }
     if (x->merge)
         merge_remove(x, r);
+    ims_xlate_req *q = r->next;
+    r->next = NULL;
+    if (!q) {
+        ims_slots_release(&x->walkers);
+        complete_inl(x, r, IMS_XLATE_WALK);
+        return;
+    }
     /* Copy what the waiters need before the owner's slot state is released. */
     bool usable = s->w.ok && s->w.cacheable;
     ims_iotlb_entry leaf = s->w.leaf;
     ims_vtd_pgtt pgtt = r->res.ctx.pgtt;
-    ims_xlate_req *q = r->next;
-    r->next = NULL;
     ims_slots_release(&x->walkers);
     complete(x, r, IMS_XLATE_WALK);
 
@@ -308,7 +326,7 @@ static void walk_done_ev(void *ctx, uint64_t arg)
 
 /* ---- lookup stages ------------------------------------------------------------------ */
 
-static void iotlb_stage(ims_xlate *x, ims_xlate_req *r, ims_cycle lat)
+HOT_INLINE void iotlb_stage(ims_xlate *x, ims_xlate_req *r, ims_cycle lat)
 {
     const ims_vtd_ctx *ctx = &r->res.ctx;
     if (r->req.type == IMS_VTD_REQ_TRANSLATED) {
@@ -341,9 +359,9 @@ static void ctx_done_ev(void *ctx, uint64_t arg)
 }
 
 /* The request holds a slot: resolve its context. */
-static void start(ims_xlate *x, ims_xlate_req *r)
+HOT_INLINE void start(ims_xlate *x, ims_xlate_req *r)
 {
-    ims_cycle now = ims_engine_now(x->e);
+    ims_cycle now = now_of(x);
     if (now != r->t_submit)
         ims_latency_record(x->st.slot_wait, now - r->t_submit);
     uint32_t idx = x->ss_free[--x->ss_nfree];
@@ -351,7 +369,7 @@ static void start(ims_xlate *x, ims_xlate_req *r)
     slot_state *s = &x->ss[idx];
 
     ims_vtd_hw hw;
-    ims_vtd_regfile_hw(x->regs, x->mem, &hw);
+    ims_vtd_regfile_hw_fast(x->regs, x->mem, &hw);
     if (!hw.te) {
         memset(&r->res.ctx, 0, sizeof r->res.ctx);
         r->res.untranslated = true;
@@ -409,7 +427,7 @@ void ims_xlate_submit(ims_xlate *x, ims_xlate_req *r)
     res->ctx_valid = false;
     res->untranslated = false;
     r->outcome = IMS_XLATE_UNTRANSLATED;
-    r->t_submit = ims_engine_now(x->e);
+    r->t_submit = now_of(x);
     r->t_done = 0;
     r->mem_reads = 0;
     r->next = NULL;
@@ -447,11 +465,13 @@ uint64_t ims_xlate_inflight(const ims_xlate *x) { return x->inflight; }
 static void register_stats(ims_xlate *x, ims_stats *s)
 {
     x->st.count = ims_stats_counter(s, "xlate.count", "translation requests completed");
-    x->st.faults = ims_stats_counter(s, "xlate.faults", "requests that completed with a fault");
-    x->st.merged = ims_stats_counter(s, "xlate.merged", "requests served by another request's walk");
-    x->st.hits = ims_stats_counter(s, "xlate.iotlb_hits", "requests served by an IOTLB entry");
-    x->st.walks = ims_stats_counter(s, "xlate.walks", "requests that walked (or passed through PGTT=PT)");
-    x->st.untranslated = ims_stats_counter(s, "xlate.untranslated", "requests passed through (TE=0, ATS translated)");
+    ims_counter **oc = x->st.by_outcome_count;
+    oc[IMS_XLATE_FAULT] = ims_stats_counter(s, "xlate.faults", "requests that completed with a fault");
+    oc[IMS_XLATE_MERGED] = ims_stats_counter(s, "xlate.merged", "requests served by another request's walk");
+    oc[IMS_XLATE_IOTLB_HIT] = ims_stats_counter(s, "xlate.iotlb_hits", "requests served by an IOTLB entry");
+    oc[IMS_XLATE_WALK] = ims_stats_counter(s, "xlate.walks", "requests that walked (or passed through PGTT=PT)");
+    oc[IMS_XLATE_UNTRANSLATED] =
+        ims_stats_counter(s, "xlate.untranslated", "requests passed through (TE=0, ATS translated)");
     x->st.retries = ims_stats_counter(s, "xlate.merge_retries", "merged requests the walk could not decide");
     x->st.ctx_misses = ims_stats_counter(s, "xlate.ctx_misses", "requests that read context structures");
     x->st.ctx_reads = ims_stats_counter(s, "xlate.ctx_reads", "root/context/PASID reads charged");
@@ -481,7 +501,7 @@ static void register_stats(ims_xlate *x, ims_stats *s)
 
 static bool stats_ok(const ims_xlate *x)
 {
-    const void *p[] = {x->st.count, x->st.faults, x->st.merged, x->st.hits, x->st.walks, x->st.untranslated,
+    const void *p[] = {x->st.count,
                        x->st.retries, x->st.ctx_misses, x->st.ctx_reads, x->st.walk_count, x->st.walk_reads,
                        x->st.walk_writes, x->st.relocates, x->st.rewalks, x->st.psc_probes, x->st.latency,
                        x->st.slot_wait, x->st.walk_latency, x->st.walk_wait};
@@ -489,7 +509,7 @@ static bool stats_ok(const ims_xlate *x)
         if (!p[i])
             return false;
     for (unsigned i = 0; i <= IMS_XLATE_FAULT; i++)
-        if (!x->st.by_outcome[i])
+        if (!x->st.by_outcome[i] || !x->st.by_outcome_count[i])
             return false;
     return true;
 }
@@ -505,6 +525,7 @@ int ims_xlate_create(const ims_xlate_params *p, ims_xlate **out, ims_error *err)
     if (!x)
         return ims_errorf(err, ENOMEM, "xlate: out of memory");
     x->e = p->engine;
+    x->now = ims_engine_now_ptr(p->engine);
     x->mem = p->mem;
     x->mt = p->mem_timing;
     x->regs = p->regs;
@@ -526,8 +547,10 @@ int ims_xlate_create(const ims_xlate_params *p, ims_xlate **out, ims_error *err)
     x->lat_iotlb = ims_config_u64(cfg, "iotlb.lookup_cycles");
     x->lat_psc = ims_config_u64(cfg, "psc.lookup_cycles");
 
+    /* At most one owner per slot: a load factor <= 1/8 keeps probe chains
+     * (and removal shifts) at about one slot. */
     uint32_t mcap = 16;
-    while (mcap < 2u * nslots)
+    while (mcap < 8u * nslots && mcap < (UINT32_C(1) << 30))
         mcap *= 2;
     x->mmask = mcap - 1;
     x->mtab = calloc(mcap, sizeof *x->mtab);

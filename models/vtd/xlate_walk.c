@@ -12,27 +12,6 @@
 
 /* ---- context stage ----------------------------------------------------- */
 
-/* The request-dependent conditions of ctx_lookup.c lookup_legacy: requests
- * with PASID are blocked (RTA.2); only TT=01b admits ATS requests (LCT.5). */
-static bool legacy_hit_ok(const ims_ctxc_entry *e, const ims_vtd_req *req)
-{
-    return !req->has_pasid && (req->type == IMS_VTD_REQ_UNTRANSLATED || e->ctx.dte);
-}
-
-/* Those of ctx_lookup.c check_smce (SCT.5, SCT.6, SGN.10, SCT.7, SCT.9). A
- * request with PASID and ER also needs the PASID entry's ERE, which no cache
- * holds: it takes the full lookup. */
-static bool sm_ctx_hit_ok(uint64_t ecap, const ims_ctxc_entry *e, const ims_vtd_req *req)
-{
-    if (req->type != IMS_VTD_REQ_UNTRANSLATED && !e->ctx.dte)
-        return false;
-    if (!req->has_pasid)
-        return true;
-    unsigned pss = ims_vtd_ecap_pss(ecap) > 19 ? 19 : ims_vtd_ecap_pss(ecap);
-    return e->paside && (req->pasid >> (pss + 1)) == 0 && req->pasid < e->pasid_limit &&
-           req->pasid != e->ctx.pasid && !req->exec;
-}
-
 /* The context-cache entry of a scalable-mode context entry in memory (the
  * lookup succeeded, so its fields are valid). */
 static void sm_ctxc_entry(const ims_vtd_hw *hw, uint16_t sid, uint64_t ce_pa, ims_ctxc_entry *e)
@@ -53,45 +32,11 @@ static void sm_ctxc_entry(const ims_vtd_hw *hw, uint16_t sid, uint64_t ce_pa, im
     e->paside = ims_vtd_smce_paside(ce);
 }
 
-uint8_t ims_xctx_resolve(ims_xctx *o, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_req *req,
-                         ims_vtd_ctx *ctx, bool *qualified, ims_vtd_access_log *log)
+uint8_t ims_xctx_resolve_mem(ims_xctx *o, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_req *req,
+                             ims_vtd_ctx *ctx, bool *qualified, ims_vtd_access_log *log, bool charge_ctx,
+                             bool charge_pasid)
 {
-    o->ctxc_lookups = 1;
-    o->pasidc_lookups = 0;
-    o->reads = 0;
-    o->fill_ctxc = o->fill_pasidc = false;
-    *qualified = false;
-
-    unsigned ttm = ims_vtd_rtaddr_ttm(hw->rtaddr);
-    bool sm = ttm == IMS_VTD_TTM_SCALABLE;
-    /* Which reads the caches did not cover: those are charged. A cached entry
-     * that decides a fault needs no read, but the lookup below still runs on
-     * memory to produce the exact fault reason. */
-    bool charge_ctx = true, charge_pasid = true;
-    const ims_ctxc_entry *ce = ims_ctxc_lookup(c->ctxc, req->sid);
-    if (ce && ttm == IMS_VTD_TTM_LEGACY && !ce->ctx.scalable) {
-        if (legacy_hit_ok(ce, req)) {
-            *ctx = ce->ctx;
-            return 0;
-        }
-        charge_ctx = false;
-    } else if (ce && sm && ce->ctx.scalable) {
-        charge_ctx = false;
-        if (sm_ctx_hit_ok(hw->ecap, ce, req)) {
-            uint32_t pasid = req->has_pasid ? req->pasid : ce->ctx.pasid;
-            bool priv = req->has_pasid ? req->priv : ce->ctx.rid_priv;
-            o->pasidc_lookups = 1;
-            const ims_pasidc_entry *pe = ims_pasidc_lookup(c->pasidc, req->sid, pasid);
-            if (pe) {
-                if (!priv || pe->ctx.sre) {
-                    *ctx = pe->ctx;
-                    return 0;
-                }
-                charge_pasid = false; /* SPT.6 is decided by the cached entry */
-            }
-        }
-    }
-
+    bool sm = ims_vtd_rtaddr_ttm(hw->rtaddr) == IMS_VTD_TTM_SCALABLE;
     log->n = log->reads = log->writes = 0;
     uint8_t fr = ims_vtd_lookup_ctx(hw, req, ctx, qualified, log);
     if (fr == 0 && sm && charge_ctx) {
@@ -141,39 +86,11 @@ void ims_xctx_fill(const ims_xctx *o, ims_vtd_caches *c)
         ims_pasidc_insert(c->pasidc, &o->pasidc_e);
 }
 
-/* ---- leaf use ------------------------------------------------------------ */
-
-bool ims_xlate_use_entry(const ims_iotlb_entry *e, const ims_vtd_ctx *ctx, const ims_vtd_req *req,
-                         ims_vtd_result *res)
-{
-    uint64_t ps = UINT64_C(1) << ims_iotlb_psize_shift((ims_iotlb_psize)e->psize);
-    uint64_t pa = e->hpa | (req->addr & (ps - 1u));
-    ims_vtd_perm perm = {.r = e->r, .w = e->w, .x = e->x, .us_denied = false};
-    uint8_t fr;
-    if (req->type == IMS_VTD_REQ_TRANSLATION) {
-        /* W=0 may mean "D still clear" rather than read-only, and an ATS
-         * completion must carry the true W: walk instead. */
-        if (!e->w)
-            return false;
-        ims_vtd_req probe = *req;
-        probe.read = probe.write = probe.exec = false;
-        fr = ims_vtd_check_access(ctx, &probe, &perm, pa, ps);
-    } else {
-        fr = ims_vtd_check_access(ctx, req, &perm, pa, ps);
-    }
-    if (fr)
-        return false;
-    res->fault = 0;
-    res->fault_qualified = res->fault_suppressed = false;
-    res->pa = pa;
-    res->page_size = ps;
-    res->r = e->r;
-    res->w = e->w;
-    res->x = e->x;
-    return true;
-}
-
 /* ---- walks --------------------------------------------------------------- */
+
+/* Helpers with one or two callers on every walk: inlined, so a nested walk
+ * runs in few frames (each costs a dozen register saves and restores). */
+#define WALK_INLINE static inline __attribute__((always_inline))
 
 #define XW_RETRY 0x100 /* not a fault reason (those are 8-bit): walk again without the FS PSC */
 
@@ -187,7 +104,7 @@ static void fail(ims_vtd_result *res, uint8_t fr, bool fpd)
     res->r = res->w = res->x = false;
 }
 
-static uint8_t ss_walk(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_ctx *ctx,
+WALK_INLINE uint8_t ss_walk(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_ctx *ctx,
                        uint64_t addr, bool read, bool write, unsigned tag, ims_vtd_ss_walk *out)
 {
     ims_vtd_ss_start st;
@@ -206,7 +123,7 @@ static uint8_t ss_walk(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, co
     return ims_vtd_ss_walk_run(hw, ctx, addr, read, write, sp, tag, out, &w->log);
 }
 
-static uint8_t fs_walk(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_ctx *ctx,
+WALK_INLINE uint8_t fs_walk(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_ctx *ctx,
                        uint64_t addr, bool priv, bool use_psc, ims_vtd_fs_table_fn fn, void *opaque,
                        ims_vtd_fs_walk *out)
 {
@@ -379,19 +296,20 @@ static bool priv_independent(const ims_xwalk *w, const ims_vtd_ctx *ctx)
     return !fs || !ctx->sre || (fs->us && (fs->rw || ctx->wpe));
 }
 
-/* Whether the leaf needs no more D update for writes. */
+/* Whether the leaf needs no more D update for writes. The PTE's D bit is
+ * tested before the (out-of-line) SS A/D enable: usually it decides. */
 static bool leaf_dirty(const ims_xwalk *w, const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, bool dirtied)
 {
     if (dirtied)
         return true;
-    bool ss_ad = ims_vtd_ss_ad_enabled(hw, ctx);
     switch (w->pgtt) {
     case IMS_VTD_PGTT_SS:
-        return !ss_ad || ims_ss_pte_d(w->u.ss.leaf);
+        return ims_ss_pte_d(w->u.ss.leaf) || !ims_vtd_ss_ad_enabled(hw, ctx);
     case IMS_VTD_PGTT_FS:
         return ims_fs_pte_d(w->u.fs.leaf);
     case IMS_VTD_PGTT_NESTED:
-        return ims_fs_pte_d(w->u.nested.fs.leaf) && (!ss_ad || ims_ss_pte_d(w->u.nested.final_ss.leaf));
+        return ims_fs_pte_d(w->u.nested.fs.leaf) &&
+               (ims_ss_pte_d(w->u.nested.final_ss.leaf) || !ims_vtd_ss_ad_enabled(hw, ctx));
     default:
         return true;
     }
@@ -408,7 +326,7 @@ static bool psize_of(uint64_t bytes, uint8_t *psize)
     return false;
 }
 
-static int translate_once(ims_xwalk *w, nest_cb *n, const ims_vtd_req *req, bool priv, bool use_fs_psc,
+WALK_INLINE int translate_once(ims_xwalk *w, nest_cb *n, const ims_vtd_req *req, bool priv, bool use_fs_psc,
                           ims_vtd_result *res)
 {
     const ims_vtd_ctx *ctx = n->ctx;
@@ -511,6 +429,13 @@ static int translate_once(ims_xwalk *w, nest_cb *n, const ims_vtd_req *req, bool
     return 0;
 }
 
+/* The rare repeat without the FS PSC, out of line. */
+static __attribute__((noinline)) int translate_again(ims_xwalk *w, nest_cb *n, const ims_vtd_req *req, bool priv,
+                                                     ims_vtd_result *res)
+{
+    return translate_once(w, n, req, priv, false, res);
+}
+
 void ims_xwalk_run(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_ctx *ctx,
                    const ims_vtd_req *req, ims_vtd_result *res)
 {
@@ -525,7 +450,7 @@ void ims_xwalk_run(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const 
     nest_cb n = {w, hw, c, ctx};
     if (translate_once(w, &n, req, priv, true, res) == XW_RETRY) {
         w->rewalks++;
-        int rc = translate_once(w, &n, req, priv, false, res);
+        int rc = translate_again(w, &n, req, priv, res);
         (void)rc; /* without the FS PSC there is nothing to retry */
     }
 }
@@ -533,42 +458,27 @@ void ims_xwalk_run(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const 
 /* ---- fills ------------------------------------------------------------------ */
 
 /* Non-leaf entries read by an SS walk of `addr` (levels start .. leaf+1). */
-static void psc_fill_ss(ims_psc *psc, uint16_t did, uint64_t addr, const ims_vtd_ss_walk *s)
+WALK_INLINE void psc_fill_ss(ims_psc *psc, uint16_t did, uint64_t addr, const ims_vtd_ss_walk *s)
 {
     for (unsigned level = s->start_level; level > s->level; level--) {
         if (level < IMS_PSC_MIN_LEVEL || level > IMS_PSC_MAX_LEVEL)
             continue;
-        ims_psc_entry e;
-        memset(&e, 0, sizeof e);
-        e.base = addr;
-        e.next_table = s->step[level - 1].table;
-        e.did = did;
-        e.stage = IMS_PSC_SS;
-        e.level = (uint8_t)level;
-        e.perm = (uint8_t)((s->step[level].r ? IMS_PSC_R : 0) | (s->step[level].w ? IMS_PSC_W : 0) |
-                           (s->step[level].x ? IMS_PSC_X : 0));
-        ims_psc_insert(psc, &e);
+        uint8_t perm = (uint8_t)((s->step[level].r ? IMS_PSC_R : 0) | (s->step[level].w ? IMS_PSC_W : 0) |
+                                 (s->step[level].x ? IMS_PSC_X : 0));
+        ims_psc_fill(psc, IMS_PSC_SS, level, did, 0, addr, s->step[level - 1].table, perm);
     }
 }
 
 /* Non-leaf FS entries; nested: next_table is the SS-translated HPA. XD is
  * ignored by the walk (execute follows read), so X is always granted. */
-static void psc_fill_fs(ims_psc *psc, const ims_vtd_ctx *ctx, uint64_t addr, const ims_vtd_fs_walk *f)
+WALK_INLINE void psc_fill_fs(ims_psc *psc, const ims_vtd_ctx *ctx, uint64_t addr, const ims_vtd_fs_walk *f)
 {
     for (unsigned level = f->start_level; level > f->level; level--) {
         if (level < IMS_PSC_MIN_LEVEL || level > IMS_PSC_MAX_LEVEL)
             continue;
-        ims_psc_entry e;
-        memset(&e, 0, sizeof e);
-        e.base = addr;
-        e.next_table = f->step[level - 1].table;
-        e.pasid = ctx->pasid;
-        e.did = ctx->did;
-        e.stage = IMS_PSC_FS;
-        e.level = (uint8_t)level;
-        e.perm = (uint8_t)(IMS_PSC_R | IMS_PSC_X | (f->step[level].rw ? IMS_PSC_W : 0) |
-                           (f->step[level].us ? IMS_PSC_U : 0));
-        ims_psc_insert(psc, &e);
+        uint8_t perm = (uint8_t)(IMS_PSC_R | IMS_PSC_X | (f->step[level].rw ? IMS_PSC_W : 0) |
+                                 (f->step[level].us ? IMS_PSC_U : 0));
+        ims_psc_fill(psc, IMS_PSC_FS, level, ctx->did, ctx->pasid, addr, f->step[level - 1].table, perm);
     }
 }
 
@@ -586,7 +496,7 @@ static void iotlb_fill_table(ims_iotlb *t, const ims_vtd_hw *hw, const ims_vtd_c
     e.did = ctx->did;
     e.pgtt = IMS_VTD_PGTT_SS;
     e.r = s->r;
-    e.w = s->w && (dirtied || !ims_vtd_ss_ad_enabled(hw, ctx) || ims_ss_pte_d(s->leaf));
+    e.w = s->w && (dirtied || ims_ss_pte_d(s->leaf) || !ims_vtd_ss_ad_enabled(hw, ctx));
     e.x = s->x;
     e.snp = ims_ss_pte_snp(s->leaf);
     ims_iotlb_insert(t, &e);

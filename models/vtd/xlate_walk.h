@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/vtd/regs.h"
 #include "models/vtd/translate.h"
 #include "models/vtd/vtd_caches.h"
 #include "models/vtd/walk_fs.h"
@@ -50,20 +51,116 @@ typedef struct ims_xctx {
     ims_pasidc_entry pasidc_e;
 } ims_xctx;
 
+/* The part of ims_xctx_resolve after the cache lookups: ims_vtd_lookup_ctx on
+ * memory, charging the reads of the structures the caches did not cover
+ * (charge_ctx: root and context entry; charge_pasid: PASID directory and
+ * entry), and the fills. */
+uint8_t ims_xctx_resolve_mem(ims_xctx *o, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_req *req,
+                             ims_vtd_ctx *ctx, bool *qualified, ims_vtd_access_log *log, bool charge_ctx,
+                             bool charge_pasid);
+
+/* The request-dependent conditions of ctx_lookup.c lookup_legacy: requests
+ * with PASID are blocked (RTA.2); only TT=01b admits ATS requests (LCT.5). */
+static inline bool ims_xctx_legacy_hit_ok(const ims_ctxc_entry *e, const ims_vtd_req *req)
+{
+    return !req->has_pasid && (req->type == IMS_VTD_REQ_UNTRANSLATED || e->ctx.dte);
+}
+
+/* Those of ctx_lookup.c check_smce (SCT.5, SCT.6, SGN.10, SCT.7, SCT.9). A
+ * request with PASID and ER also needs the PASID entry's ERE, which no cache
+ * holds: it takes the full lookup. */
+static inline bool ims_xctx_sm_hit_ok(uint64_t ecap, const ims_ctxc_entry *e, const ims_vtd_req *req)
+{
+    if (req->type != IMS_VTD_REQ_UNTRANSLATED && !e->ctx.dte)
+        return false;
+    if (!req->has_pasid)
+        return true;
+    unsigned pss = ims_vtd_ecap_pss(ecap) > 19 ? 19 : ims_vtd_ecap_pss(ecap);
+    return e->paside && (req->pasid >> (pss + 1)) == 0 && req->pasid < e->pasid_limit &&
+           req->pasid != e->ctx.pasid && !req->exec;
+}
+
 /* Resolve the context of req: from the caches, else by ims_vtd_lookup_ctx on
  * memory (its accesses in *log). Returns 0 and *ctx, or a fault reason with
- * *qualified and ctx->fpd as the lookup left them. */
-uint8_t ims_xctx_resolve(ims_xctx *o, const ims_vtd_hw *hw, ims_vtd_caches *c, const ims_vtd_req *req,
-                         ims_vtd_ctx *ctx, bool *qualified, ims_vtd_access_log *log);
+ * *qualified and ctx->fpd as the lookup left them. Inline: the cache-hit path
+ * runs for every request. */
+static inline uint8_t ims_xctx_resolve(ims_xctx *o, const ims_vtd_hw *hw, ims_vtd_caches *c,
+                                       const ims_vtd_req *req, ims_vtd_ctx *ctx, bool *qualified,
+                                       ims_vtd_access_log *log)
+{
+    o->ctxc_lookups = 1;
+    o->pasidc_lookups = 0;
+    o->reads = 0;
+    o->fill_ctxc = o->fill_pasidc = false;
+    *qualified = false;
+
+    unsigned ttm = ims_vtd_rtaddr_ttm(hw->rtaddr);
+    /* Which reads the caches did not cover: those are charged. A cached entry
+     * that decides a fault needs no read, but the lookup still runs on memory
+     * to produce the exact fault reason. */
+    bool charge_ctx = true, charge_pasid = true;
+    const ims_ctxc_entry *ce = ims_ctxc_lookup(c->ctxc, req->sid);
+    if (ce && ttm == IMS_VTD_TTM_LEGACY && !ce->ctx.scalable) {
+        if (ims_xctx_legacy_hit_ok(ce, req)) {
+            *ctx = ce->ctx;
+            return 0;
+        }
+        charge_ctx = false;
+    } else if (ce && ttm == IMS_VTD_TTM_SCALABLE && ce->ctx.scalable) {
+        charge_ctx = false;
+        if (ims_xctx_sm_hit_ok(hw->ecap, ce, req)) {
+            uint32_t pasid = req->has_pasid ? req->pasid : ce->ctx.pasid;
+            bool priv = req->has_pasid ? req->priv : ce->ctx.rid_priv;
+            o->pasidc_lookups = 1;
+            const ims_pasidc_entry *pe = ims_pasidc_lookup(c->pasidc, req->sid, pasid);
+            if (pe) {
+                if (!priv || pe->ctx.sre) {
+                    *ctx = pe->ctx;
+                    return 0;
+                }
+                charge_pasid = false; /* SPT.6 is decided by the cached entry */
+            }
+        }
+    }
+    return ims_xctx_resolve_mem(o, hw, c, req, ctx, qualified, log, charge_ctx, charge_pasid);
+}
 /* Insert the pending context/PASID-cache entries. */
 void ims_xctx_fill(const ims_xctx *o, ims_vtd_caches *c);
 
 /* ---- leaf use ------------------------------------------------------------ */
 
 /* Serve req from a cached (or just walked) translation e: 0 = not usable (the
- * request must walk), 1 = res filled (pa, page_size, r/w/x, no fault). */
-bool ims_xlate_use_entry(const ims_iotlb_entry *e, const ims_vtd_ctx *ctx, const ims_vtd_req *req,
-                         ims_vtd_result *res);
+ * request must walk), 1 = res filled (pa, page_size, r/w/x, no fault).
+ * Inline: every IOTLB hit runs it. */
+static inline bool ims_xlate_use_entry(const ims_iotlb_entry *e, const ims_vtd_ctx *ctx, const ims_vtd_req *req,
+                                       ims_vtd_result *res)
+{
+    uint64_t ps = UINT64_C(1) << ims_iotlb_psize_shift((ims_iotlb_psize)e->psize);
+    uint64_t pa = e->hpa | (req->addr & (ps - 1u));
+    ims_vtd_perm perm = {.r = e->r, .w = e->w, .x = e->x, .us_denied = false};
+    uint8_t fr;
+    if (req->type == IMS_VTD_REQ_TRANSLATION) {
+        /* W=0 may mean "D still clear" rather than read-only, and an ATS
+         * completion must carry the true W: walk instead. */
+        if (!e->w)
+            return false;
+        ims_vtd_req probe = *req;
+        probe.read = probe.write = probe.exec = false;
+        fr = ims_vtd_check_access(ctx, &probe, &perm, pa, ps);
+    } else {
+        fr = ims_vtd_check_access(ctx, req, &perm, pa, ps);
+    }
+    if (fr)
+        return false;
+    res->fault = 0;
+    res->fault_qualified = res->fault_suppressed = false;
+    res->pa = pa;
+    res->page_size = ps;
+    res->r = e->r;
+    res->w = e->w;
+    res->x = e->x;
+    return true;
+}
 
 /* ---- walk ---------------------------------------------------------------- */
 
