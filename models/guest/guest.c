@@ -88,7 +88,7 @@ void ims_guest_destroy(ims_guest *g)
 
 unsigned ims_guest_pending(const ims_guest *g) { return g->pending; }
 
-static gdev *dev_of(ims_guest *g, uint16_t sid)
+gdev *ims_guest_dev_(ims_guest *g, uint16_t sid)
 {
     for (unsigned i = 0; i < g->ndevs; i++)
         if (g->devs[i].sid == sid)
@@ -98,7 +98,7 @@ static gdev *dev_of(ims_guest *g, uint16_t sid)
 
 int ims_guest_add_device(ims_guest *g, uint16_t sid, bool ats, unsigned pasid_bits, ims_error *err)
 {
-    if (dev_of(g, sid))
+    if (ims_guest_dev_(g, sid))
         return ims_errorf(err, EEXIST, "vm %u: device sid=0x%04x added twice", g->vm, sid);
     if (g->ndevs == g->devs_cap) {
         unsigned cap = g->devs_cap ? 2 * g->devs_cap : 4;

@@ -6,8 +6,8 @@
 
 #include "models/guest/guest_internal.h"
 #include "models/iommufd/vtd_driver.h"
+#include "models/vtd/regs.h"
 
-#define MAMV 9u /* the vIOMMU's CAP.MAMV: larger page-selective masks fall back to domain-selective */
 #define MAX_DESC 4u
 
 enum { OP_MAP = 1, OP_UNMAP, OP_BIND, OP_UNBIND };
@@ -160,10 +160,7 @@ static gdom *dom_create(ims_guest *g, gdev *d, uint32_t pasid, bool sva, uint64_
 /* The RID's domain (guest PASID 0), created on first use. */
 static gdom *dom_get(ims_guest *g, uint16_t sid, uint32_t pasid, ims_error *err)
 {
-    gdev *d = NULL;
-    for (unsigned i = 0; i < g->ndevs; i++)
-        if (g->devs[i].sid == sid)
-            d = &g->devs[i];
+    gdev *d = ims_guest_dev_(g, sid);
     if (!d) {
         ims_errorf(err, ENOENT, "device sid=0x%04x is not assigned to vm %u", sid, g->vm);
         return NULL;
@@ -181,7 +178,7 @@ static gdom *dom_get(ims_guest *g, uint16_t sid, uint32_t pasid, ims_error *err)
 /* ---- invalidation descriptors ------------------------------------------------------- */
 
 /* Range [iova, iova+len) of a domain: first-stage -> PASID-based IOTLB,
- * second-stage -> IOTLB (domain-selective beyond MAMV); device-TLB when
+ * second-stage -> IOTLB (domain-selective beyond the vIOMMU's CAP.MAMV); device-TLB when
  * asked and the device has one (vtd-facts §4.12, iommufd-facts §2.7). */
 static unsigned range_descs(ims_guest *g, const gdom *dom, bool whole, uint64_t iova, uint64_t len, bool devtlb,
                             uint64_t out[MAX_DESC][4])
@@ -196,15 +193,12 @@ static unsigned range_descs(ims_guest *g, const gdom *dom, bool whole, uint64_t 
             ims_qi_build_piotlb_pasid(out[n++], dom->did, dom->pasid);
         else
             ims_qi_build_piotlb_page(out[n++], dom->did, dom->pasid, addr, mask, false);
-    } else if (mask > MAMV) {
+    } else if (mask > ims_vtd_cap_mamv(ims_vmm_viommu_cap(g->vmm))) {
         ims_qi_build_iotlb_dsi(out[n++], dom->did, false, false);
     } else {
         ims_qi_build_iotlb_psi(out[n++], dom->did, addr, mask, false, false, false);
     }
-    const gdev *d = NULL;
-    for (unsigned i = 0; i < g->ndevs; i++)
-        if (g->devs[i].sid == dom->sid)
-            d = &g->devs[i];
+    const gdev *d = ims_guest_dev_(g, dom->sid);
     if (devtlb && d && d->ats) {
         if (dom->pasid == 0)
             ims_qi_build_dev_tlb(out[n++], dom->sid, 0, 0, addr, mask);
@@ -313,7 +307,6 @@ static void do_map(ims_guest *g, gop *o)
 /* ---- unmap and the flush queue ------------------------------------------------------------ */
 
 typedef struct fq_flush_ctx {
-    gdom *dom;
     fq_entry *e;
     unsigned n;
     gop *waiter;
@@ -348,7 +341,6 @@ static void fq_flush(ims_guest *g, gdom *dom, gop *waiter)
     fq_flush_ctx *f = calloc(1, sizeof *f);
     if (!f)
         abort();
-    f->dom = dom;
     f->e = dom->fq;
     f->n = dom->nfq;
     f->waiter = waiter;
@@ -547,10 +539,7 @@ int ims_guest_pasid_bind(ims_guest *g, uint16_t sid, uint32_t pasid, uint64_t s1
         return ims_errorf(err, EOPNOTSUPP,
                           "guest.pasid_bind: vSVA needs mode=nested (a shadowing VMM never learns of first-stage "
                           "mappings, which caching mode does not make the guest invalidate)");
-    gdev *d = NULL;
-    for (unsigned i = 0; i < g->ndevs; i++)
-        if (g->devs[i].sid == sid)
-            d = &g->devs[i];
+    gdev *d = ims_guest_dev_(g, sid);
     if (!d)
         return ims_errorf(err, ENOENT, "device sid=0x%04x is not assigned to vm %u", sid, g->vm);
     if (pasid == 0 || pasid == IMS_GUEST_NO_PASID || d->pasid_bits == 0 || pasid >= (UINT32_C(1) << d->pasid_bits))
@@ -590,10 +579,7 @@ int ims_guest_pasid_unbind(ims_guest *g, uint16_t sid, uint32_t pasid, ims_drv_d
                           sid, g->vm);
     if (!dom->ready)
         return ims_errorf(err, EBUSY, "guest.pasid_unbind: pasid=%u of sid=0x%04x is still being bound", pasid, sid);
-    gdev *d = NULL;
-    for (unsigned i = 0; i < g->ndevs; i++)
-        if (g->devs[i].sid == sid)
-            d = &g->devs[i];
+    gdev *d = ims_guest_dev_(g, sid);
     gop *o = op_new(g, OP_UNBIND, dom, done, err);
     if (!o)
         return -ENOMEM;

@@ -39,7 +39,6 @@ typedef struct gdom {
     fq_entry *fq;
     unsigned nfq, fq_cap;
     ims_event_id fq_timer;
-    bool fq_flushing;
     struct gop *waiters;        /* operations waiting for the domain's setup */
 } gdom;
 
@@ -113,6 +112,9 @@ bool ims_guest_read_gpa_(ims_guest *g, uint64_t gpa, void *buf, size_t len);
 int ims_guest_write_context_(ims_guest *g, gdev *d);
 /* Write (present) or clear the PASID entry of a domain. */
 int ims_guest_write_pasid_entry_(ims_guest *g, gdev *d, const gdom *dom, bool present);
+
+/* guest.c: the assigned device with this SID, NULL if none */
+gdev *ims_guest_dev_(ims_guest *g, uint16_t sid);
 
 /* guest_dom.c */
 void ims_guest_free_domains_(ims_guest *g);

@@ -53,9 +53,10 @@ static void cost(ims_vmm *v, uint64_t c)
         ims_vmm_act_(v, ACT_COST, c);
 }
 
+/* A binding the guest programmed for this design's table format. */
 static bool binding_live(const vmm_binding *b, bool shadow)
 {
-    return b->used && (shadow ? b->ioas != 0 || b->pgtt == IMS_VTD_PGTT_SS : b->pgtt == IMS_VTD_PGTT_FS);
+    return b->used && b->pgtt == (shadow ? IMS_VTD_PGTT_SS : IMS_VTD_PGTT_FS);
 }
 
 /* One guest invalidation of (did, pasid or any) over [first, last] (whole:

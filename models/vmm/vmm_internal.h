@@ -97,7 +97,6 @@ struct ims_vmm {
     unsigned nacts, acts_cap, next_act;
     ims_cycle call_start;
     bool in_call, call_early;
-    int call_status;
 
     /* start-up */
     ims_drv_done start_done;

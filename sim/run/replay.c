@@ -212,6 +212,13 @@ void rp_op_done(ims_replay *rp, rp_op *op)
     op_put(rp, op);
 }
 
+const ims_system_dev *rp_dev_of(ims_replay *rp, const ims_trace_rec *r)
+{
+    if (ims_trace_dev_is_name(r))
+        return ims_system_device_by_name(rp->sys, ims_trace_str(r, IMS_K_DEV));
+    return ims_system_device_by_sid(rp->sys, (uint16_t)ims_trace_num(r, IMS_K_DEV));
+}
+
 /* ---- topology ------------------------------------------------------------------------ */
 
 static void origin_of(const ims_replay *rp, const ims_trace_rec *r, char *buf, size_t cap)

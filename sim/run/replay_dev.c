@@ -9,13 +9,6 @@
 
 #define PAGE_SHIFT 12u
 
-static const ims_system_dev *resolve(ims_replay *rp, const ims_trace_rec *r)
-{
-    if (ims_trace_dev_is_name(r))
-        return ims_system_device_by_name(rp->sys, ims_trace_str(r, IMS_K_DEV));
-    return ims_system_device_by_sid(rp->sys, (uint16_t)ims_trace_num(r, IMS_K_DEV));
-}
-
 static ims_vtd_req piece_req(const rp_op *op, uint64_t iova)
 {
     const ims_dma *d = &op->dma.op;
@@ -138,7 +131,7 @@ static void dma_done(ims_dma *d)
 
 int rp_issue_dma(ims_replay *rp, const ims_trace_rec *r, bool *async)
 {
-    const ims_system_dev *dev = resolve(rp, r);
+    const ims_system_dev *dev = rp_dev_of(rp, r);
     if (!dev) {
         if (ims_trace_dev_is_name(r))
             return rp_fail(rp, r, ENOENT, "dma: dev=%s is not declared (add a device record with name=%s)",

@@ -230,9 +230,7 @@ int rp_exec_guest(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
         return rp_fail_at(rp, op->file, op->line, ENOENT, "%s: vm=%u is not declared", verb, id);
     uint16_t sid = 0;
     if (ims_trace_has(r, IMS_K_DEV)) {
-        const ims_system_dev *d = ims_trace_dev_is_name(r)
-                                      ? ims_system_device_by_name(rp->sys, ims_trace_str(r, IMS_K_DEV))
-                                      : ims_system_device_by_sid(rp->sys, (uint16_t)ims_trace_num(r, IMS_K_DEV));
+        const ims_system_dev *d = rp_dev_of(rp, r);
         const rp_vm *owner = d ? rp_guest_vm_of_sid(rp, d->sid) : NULL;
         if (!d || owner != vm)
             return rp_fail_at(rp, op->file, op->line, ENOENT, "%s: dev=%s is not a device assigned to vm %u", verb,

@@ -288,9 +288,7 @@ void rp_host_destroy(ims_replay *rp)
 /* The bound device a record names, or 0 after reporting an input error. */
 static uint16_t dev_sid(ims_replay *rp, rp_op *op, const ims_trace_rec *r, bool *ok)
 {
-    const ims_system_dev *d = ims_trace_dev_is_name(r)
-                                  ? ims_system_device_by_name(rp->sys, ims_trace_str(r, IMS_K_DEV))
-                                  : ims_system_device_by_sid(rp->sys, (uint16_t)ims_trace_num(r, IMS_K_DEV));
+    const ims_system_dev *d = rp_dev_of(rp, r);
     *ok = false;
     const char *verb = ims_trace_verb_name(r->verb);
     if (!d && ims_trace_dev_is_name(r))

@@ -158,6 +158,8 @@ void rp_expect_failed(ims_replay *rp, uint32_t file, uint64_t line, const char *
 int rp_issue_raw(ims_replay *rp, const ims_trace_rec *r, bool *async);
 /* replay_dev.c */
 int rp_issue_dma(ims_replay *rp, const ims_trace_rec *r, bool *async);
+/* The declared device a record's dev= names (SID or name), NULL if none. */
+const ims_system_dev *rp_dev_of(ims_replay *rp, const ims_trace_rec *r);
 /* The driver may go on (it was waiting for the stack to come up). */
 void rp_resume(ims_replay *rp);
 

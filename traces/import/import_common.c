@@ -175,6 +175,18 @@ void imp_notef(imp_ctx *c, const char *fmt, ...)
     count_kind(c->sum, buf);
 }
 
+int imp_missing(imp_ctx *c, bool final, const char *event)
+{
+    if (!final)
+        return IMP_INCOMPLETE;
+    if (c->pass == IMP_PASS_SCAN && !c->o.strict)
+        return 0;
+    char what[160];
+    snprintf(what, sizeof what, "malformed %s line (fields missing: truncated?)", event);
+    imp_event(c);
+    return imp_bad(c, what);
+}
+
 int imp_bad(imp_ctx *c, const char *what)
 {
     if (c->o.strict)

@@ -174,14 +174,7 @@ static int start(imp_ctx *c)
 
 static int missing(imp_ctx *c, bool final)
 {
-    if (!final)
-        return IMP_INCOMPLETE;
-    if (c->pass == IMP_PASS_SCAN && !c->o.strict)
-        return 0;
-    char what[160];
-    snprintf(what, sizeof what, "malformed %s line (fields missing: truncated?)", st(c)->ev->name);
-    imp_event(c);
-    return imp_bad(c, what);
+    return imp_missing(c, final, st(c)->ev->name);
 }
 
 /* The parse succeeded: in the scan pass that is all, else count and time it. */

@@ -169,6 +169,10 @@ void imp_note(imp_ctx *c, const char *what);
 void imp_notef(imp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A bad line: counted as `what`, or with strict the error "FILE:LINE: what". */
 int imp_bad(imp_ctx *c, const char *what);
+/* An event line whose fields are missing: wait for a continuation line, or
+ * (final) count it and report a malformed line (skipped in the scan pass
+ * unless strict). */
+int imp_missing(imp_ctx *c, bool final, const char *event);
 void imp_used(imp_ctx *c);
 void imp_event(imp_ctx *c);
 /* The current event's time (has=false: it has none, keep the last). Clamps

@@ -248,14 +248,7 @@ static int start(imp_ctx *c)
 /* Fields are missing: wait for a continuation line, or (final) a bad line. */
 static int missing(imp_ctx *c, bool final)
 {
-    if (!final)
-        return IMP_INCOMPLETE;
-    if (c->pass == IMP_PASS_SCAN && !c->o.strict)
-        return 0;
-    char what[160];
-    snprintf(what, sizeof what, "malformed %s line (fields missing: truncated?)", st(c)->ev->name);
-    imp_event(c);
-    return imp_bad(c, what);
+    return imp_missing(c, final, st(c)->ev->name);
 }
 
 static void pend_put(qemu_state *s, uint16_t sid, uint64_t addr)
