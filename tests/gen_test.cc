@@ -437,15 +437,50 @@ TEST(GenReplay, UniformLeafSizeChangesTheWalks)
     EXPECT_LT(b.num("phase.run.walk.count"), 20);
 }
 
+// Linux >= 6.13 attaches a PASID only to a HWPT allocated with IOMMU_HWPT_ALLOC_PASID (1<<3;
+// iommufd_hwpt_pasid_compat), and an IOAS's automatic HWPT has flags 0: the generator
+// allocates one HWPT per PASID with flags=alloc_pasid over its IOAS and attaches that.
 TEST(GenReplay, SvaHostLevel)
 {
-    auto o = replay(gen("sva", {"--procs", "2", "--dmas", "8", "--buf-size", "16K"}), "gen_sva_host.ist");
-    // An IOAS attached to a PASID gets an automatic HWPT without IOMMU_HWPT_ALLOC_PASID,
-    // which iommufd refuses for PASIDs; the trace language has no flag to ask for one yet.
-    if (o.report.find("was not allocated for PASIDs") != std::string::npos)
-        GTEST_SKIP() << "host-level PASID attach of an IOAS is refused (needs hwpt_alloc flags=alloc_pasid)";
+    Gen g = gen("sva", {"--procs", "2", "--dmas", "8", "--buf-size", "16K"});
+    std::map<std::string, std::string> hwpt_over; // HWPT name -> its IOAS
+    std::set<uint64_t> pasids;
+    for (const Rec &r : parse(g)) {
+        if (r.r.verb == IMS_V_HWPT_ALLOC) {
+            EXPECT_EQ(ims_trace_num(&r.r, IMS_K_FLAGS), (uint64_t)IMS_TRACE_HWPT_ALLOC_PASID);
+            EXPECT_FALSE(ims_trace_has(&r.r, IMS_K_S1_PGTBL));
+            hwpt_over[ims_trace_str(&r.r, IMS_K_OUT)] = ims_trace_str(&r.r, IMS_K_PT);
+        }
+        if (r.r.verb == IMS_V_ATTACH) {
+            ASSERT_TRUE(ims_trace_has(&r.r, IMS_K_PASID));
+            EXPECT_TRUE(hwpt_over.count(ims_trace_str(&r.r, IMS_K_PT))) << "attached before its hwpt_alloc";
+            pasids.insert(ims_trace_num(&r.r, IMS_K_PASID));
+        }
+    }
+    EXPECT_EQ(hwpt_over, (std::map<std::string, std::string>{{"pasid1.hwpt", "pasid1"}, {"pasid2.hwpt", "pasid2"}}));
+    EXPECT_EQ(pasids, (std::set<uint64_t>{1, 2}));
+
+    // Both PASIDs map the same VA to different HPAs; every DMA carries expect=HPA, so a
+    // clean replay means each PASID translated through its own HWPT.
+    auto o = replay(g, "gen_sva_host.ist");
     expect_clean(o);
     EXPECT_EQ(o.num("dma.count"), 8);
+    EXPECT_EQ(o.num("checker.checks"), 8);
+    EXPECT_EQ(o.num("pasidc.inserts"), 2); // one PASID-cache entry per attached PASID
+
+    // The binary form and an open loop with random scheduling and ATS replay clean too.
+    auto b = replay(gen("sva", {"--procs", "2", "--dmas", "8", "--buf-size", "16K"}, IMS_TRACE_BINARY),
+                    "gen_sva_host.bin");
+    expect_clean(b);
+    EXPECT_EQ(b.num("dma.count"), 8);
+    auto r = replay(gen("sva", {"--procs", "5", "--dmas", "200", "--schedule", "random", "--interval", "200ns",
+                                "--ats", "--warmup", "20"}),
+                    "gen_sva_host_open.ist");
+    expect_clean(r);
+    EXPECT_EQ(r.num("dma.count"), 200);
+    // Open loop: the mark does not wait for DMAs in flight, so warmup DMAs may complete in `run`.
+    EXPECT_EQ(r.num("phase.warmup.dma.count") + r.num("phase.run.dma.count"), 200);
+    EXPECT_GE(r.num("phase.run.dma.count"), 180);
 }
 
 TEST(GenReplay, GuestLevelFamiliesReplayClean)

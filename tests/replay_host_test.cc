@@ -4,14 +4,18 @@
 // implementation's (models/iommufd/iommufd.h).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
+#include "models/iommufd/uapi.h"
 #include "replay_harness.h"
+#include "trace_test_util.h"
 
 using replay_test::Outcome;
 using replay_test::run_files;
 using replay_test::run_text;
 using replay_test::write_trace;
+using trace_test::Rec;
 
 namespace {
 
@@ -94,6 +98,110 @@ TEST(ReplayHost, LimitsOfTheHostStack)
     EXPECT_EQ(late.status, IOMMUSIM_EXIT_BAD_INPUT);
     EXPECT_TRUE(contains(late.error, b + ":3: iommufd.attach: device sid=0x0020 is not bound to iommufd"))
         << late.error;
+}
+
+// flags=alloc_pasid (an extension beyond trace-text v1, docs/trace-format.md) is
+// uAPI IOMMU_HWPT_ALLOC_PASID = 1<<3 (Linux >= 6.13). iommufd attaches a PASID only to
+// a HWPT allocated with it (iommufd_hwpt_pasid_compat: -EINVAL otherwise), and a RID
+// attach under attached PASIDs needs it too. An IOAS's automatic HWPT has flags 0.
+const char *const kPasidAttach =
+    "device sid=0x10 pasid_bits=20\n"
+    "iommufd.ioas_alloc out=ioas\n"
+    "iommufd.ioas_map ioas=ioas iova=0x100000 len=4K hpa=0x40000000\n"
+    "iommufd.attach dev=0x10 pt=ioas pasid=5 expect=EINVAL\n"                                  // line 5
+    "iommufd.hwpt_alloc dev=0x10 pt=ioas out=plain\n"
+    "iommufd.attach dev=0x10 pt=plain pasid=5 expect=EINVAL\n"                                 // line 7
+    "iommufd.hwpt_alloc dev=0x10 pt=ioas flags=alloc_pasid out=pas\n"
+    "iommufd.attach dev=0x10 pt=pas pasid=5\n"
+    "iommufd.attach dev=0x10 pt=plain expect=EINVAL\n"                                         // line 10
+    "iommufd.hwpt_alloc dev=0x10 pt=ioas flags=alloc_pasid|nest_parent out=parent\n"
+    "iommufd.hwpt_alloc dev=0x10 pt=parent s1_pgtbl=0x200000 out=s1\n"
+    "iommufd.attach dev=0x10 pt=s1 pasid=6 expect=EINVAL\n"                                    // line 13
+    "iommufd.hwpt_alloc dev=0x10 pt=parent flags=alloc_pasid s1_pgtbl=0x200000 out=s1p\n"
+    "iommufd.attach dev=0x10 pt=s1p pasid=6\n"
+    "iommufd.attach dev=0x10 pt=pas\n"
+    "dma dev=0x10 pasid=5 iova=0x100080 len=4 rd expect=0x40000080\n"
+    "dma dev=0x10 iova=0x100ff0 len=8 wr expect=0x40000ff0\n"
+    "dma dev=0x10 pasid=7 iova=0x100080 len=4 rd expect=fault\n";
+
+TEST(ReplayHost, PasidAttachNeedsAHwptAllocatedForPasids)
+{
+    Outcome o = run_text("h_pasid.ist", kPasidAttach);
+    EXPECT_EQ(o.status, 0) << o.error << o.report;
+    EXPECT_EQ(o.num("expect.failures"), 0);
+    EXPECT_EQ(o.num("dma.count"), 3);
+    EXPECT_EQ(o.num("dma.faults"), 1); // only PASID 7, never attached
+
+    // The same records expecting ok: the four refusals are EINVAL, for the reasons iommufd gives.
+    std::string body = kPasidAttach;
+    for (size_t at; (at = body.find(" expect=EINVAL")) != std::string::npos;)
+        body.erase(at, 14);
+    Outcome bad = run_text("h_pasid_bad.ist", body);
+    EXPECT_EQ(bad.status, IOMMUSIM_EXIT_FAILED) << bad.error;
+    EXPECT_EQ(bad.num("expect.failures"), 4);
+    for (const char *line : {"h_pasid_bad.ist:5: iommufd.attach: returned EINVAL, expected ok (attach: HWPT",
+                             "h_pasid_bad.ist:7: iommufd.attach: returned EINVAL, expected ok (attach: HWPT",
+                             "h_pasid_bad.ist:13: iommufd.attach: returned EINVAL, expected ok (attach: HWPT"})
+        EXPECT_TRUE(contains(bad.report, line)) << line << "\n" << bad.report;
+    EXPECT_TRUE(contains(bad.report, "was not allocated for PASIDs")) << bad.report;
+    EXPECT_TRUE(contains(bad.report, "h_pasid_bad.ist:10: iommufd.attach: returned EINVAL, expected ok (attach: "
+                                     "HWPT"))
+        << bad.report;
+    EXPECT_TRUE(contains(bad.report, "cannot sit under attached PASIDs")) << bad.report;
+}
+
+TEST(ReplayHost, UnknownHwptFlagIsABadInputNamingLineAndWord)
+{
+    Outcome o = run_text("h_flag.ist", "device sid=0x10\n"
+                                       "iommufd.ioas_alloc out=ioas\n"
+                                       "iommufd.hwpt_alloc dev=0x10 pt=ioas flags=nest_parent|pasid out=h\n");
+    EXPECT_EQ(o.status, IOMMUSIM_EXIT_BAD_INPUT);
+    EXPECT_TRUE(contains(o.error, "h_flag.ist:4: iommufd.hwpt_alloc: flags=nest_parent|pasid: unknown word 'pasid' "
+                                  "(choices: nest_parent|dirty_tracking|alloc_pasid)"))
+        << o.error;
+    Outcome twice = run_text("h_flag2.ist",
+                             "iommufd.ioas_alloc out=ioas\n"
+                             "iommufd.hwpt_alloc dev=0x10 pt=ioas flags=alloc_pasid|alloc_pasid out=h\n");
+    EXPECT_EQ(twice.status, IOMMUSIM_EXIT_BAD_INPUT);
+    EXPECT_TRUE(contains(twice.error, "h_flag2.ist:3: iommufd.hwpt_alloc: flags=alloc_pasid|alloc_pasid: "
+                                      "'alloc_pasid' given twice"))
+        << twice.error;
+}
+
+// Trace bit 2 (the word's index) in both forms; the replay turns it into uAPI bit 3.
+TEST(ReplayHost, AllocPasidFlagSurvivesTheBinaryForm)
+{
+    auto text = trace_test::ReadText(std::string("iommusim-trace 1\n") + kPasidAttach);
+    ASSERT_EQ(text.error, "");
+    std::vector<uint64_t> flags;
+    for (const Rec &r : text.recs)
+        if (r.r.verb == IMS_V_HWPT_ALLOC)
+            flags.push_back(ims_trace_num_or_default(&r.r, IMS_K_FLAGS));
+    EXPECT_EQ(flags, (std::vector<uint64_t>{0, IMS_TRACE_HWPT_ALLOC_PASID,
+                                            IMS_TRACE_HWPT_ALLOC_PASID | IMS_TRACE_HWPT_NEST_PARENT, 0,
+                                            IMS_TRACE_HWPT_ALLOC_PASID}));
+    EXPECT_NE(IMS_TRACE_HWPT_ALLOC_PASID, IMS_IOMMU_HWPT_ALLOC_PASID); // uAPI bit 2 is FAULT_ID_VALID
+    EXPECT_EQ(IMS_IOMMU_HWPT_ALLOC_PASID, 1u << 3);
+
+    std::vector<uint8_t> bin = trace_test::WriteAll(text.recs, IMS_TRACE_BINARY, false);
+    ASSERT_FALSE(bin.empty());
+    auto back = trace_test::ReadAll(bin.data(), bin.size(), "t.bin");
+    ASSERT_EQ(back.error, "");
+    ASSERT_EQ(back.recs.size(), text.recs.size());
+    for (size_t i = 0; i < text.recs.size(); i++)
+        EXPECT_TRUE(ims_trace_rec_equal(&text.recs[i].r, &back.recs[i].r)) << trace_test::Canon(back.recs[i].r);
+    // Canonical text: words in bit order.
+    std::string canon = trace_test::CanonText(back.recs);
+    EXPECT_TRUE(contains(canon, "iommufd.hwpt_alloc dev=0x10 pt=ioas flags=nest_parent|alloc_pasid out=parent\n"))
+        << canon;
+
+    std::string path = replay_test::temp_path("h_pasid.bin");
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char *>(bin.data()), (std::streamsize)bin.size());
+    Outcome o = run_files({path});
+    EXPECT_EQ(o.status, 0) << o.error << o.report;
+    EXPECT_EQ(o.num("expect.failures"), 0);
+    EXPECT_EQ(o.num("dma.count"), 3);
 }
 
 } // namespace

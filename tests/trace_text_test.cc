@@ -347,7 +347,8 @@ TEST(TraceText, ErrorMessagesNameFileLineAndProblem)
         {"vm id=1 mem=1G mode=full\n", "t.ist:2: vm: mode=full: must be one of nested|shadow"},
         {"iommufd.ioas_map ioas=a iova=0 len=4K prot=x\n", "t.ist:2: iommufd.ioas_map: prot=x: must be one of r|w|rw"},
         {"iommufd.hwpt_alloc dev=1 pt=a flags=nest out=b\n",
-         "t.ist:2: iommufd.hwpt_alloc: flags=nest: unknown word 'nest' (choices: nest_parent|dirty_tracking)"},
+         "t.ist:2: iommufd.hwpt_alloc: flags=nest: unknown word 'nest' "
+         "(choices: nest_parent|dirty_tracking|alloc_pasid)"},
         {"iommufd.hwpt_alloc dev=1 pt=a s1_pgtbl=0 s1_flags=sre|sre out=b\n",
          "t.ist:2: iommufd.hwpt_alloc: s1_flags=sre|sre: 'sre' given twice"},
         {"iommufd.hwpt_alloc dev=1 pt=a s1_pgtbl=0 s1_aw=39 out=b\n",

@@ -138,10 +138,15 @@ typedef struct ims_trace_verb_schema {
 /* Enum values (index into the field's choices). */
 enum { IMS_TRACE_MODE_NESTED = 0, IMS_TRACE_MODE_SHADOW = 1 };
 enum { IMS_TRACE_PROT_R = 0, IMS_TRACE_PROT_W = 1, IMS_TRACE_PROT_RW = 2 };
-/* Bit values: equal to the iommufd uAPI bits (iommufd-facts: hwpt_alloc flags,
- * struct iommu_hwpt_vtd_s1 flags). */
+/* Bit values (bit i = word i of the field's choices). nest_parent,
+ * dirty_tracking and the s1 flags equal the iommufd uAPI bits (iommufd-facts:
+ * hwpt_alloc flags, struct iommu_hwpt_vtd_s1 flags). alloc_pasid (an extension
+ * beyond trace-text v1) is trace bit 2 but uAPI IOMMU_HWPT_ALLOC_PASID 1<<3:
+ * uAPI bit 2 is IOMMU_HWPT_FAULT_ID_VALID, which needs a fault object no trace
+ * can make, so the replay maps the bits. */
 #define IMS_TRACE_HWPT_NEST_PARENT    (1u << 0)
 #define IMS_TRACE_HWPT_DIRTY_TRACKING (1u << 1)
+#define IMS_TRACE_HWPT_ALLOC_PASID    (1u << 2)
 #define IMS_TRACE_S1_SRE  (1u << 0)
 #define IMS_TRACE_S1_EAFE (1u << 1)
 #define IMS_TRACE_S1_WPE  (1u << 2)

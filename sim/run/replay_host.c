@@ -309,6 +309,15 @@ static uint16_t dev_sid(ims_replay *rp, rp_op *op, const ims_trace_rec *r, bool 
     return d ? d->sid : 0;
 }
 
+/* hwpt_alloc flags= to uAPI IOMMU_HWPT_ALLOC_* bits: the trace numbers its
+ * words in order, and alloc_pasid (word 2) is uAPI bit 3 (record.h). */
+static uint32_t hwpt_alloc_flags(uint64_t t)
+{
+    return ((t & IMS_TRACE_HWPT_NEST_PARENT) ? IMS_IOMMU_HWPT_ALLOC_NEST_PARENT : 0) |
+           ((t & IMS_TRACE_HWPT_DIRTY_TRACKING) ? IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0) |
+           ((t & IMS_TRACE_HWPT_ALLOC_PASID) ? IMS_IOMMU_HWPT_ALLOC_PASID : 0);
+}
+
 static int call(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
 {
     rp_host *h = rp->host;
@@ -353,7 +362,7 @@ static int call(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
         bool nested = ims_trace_has(r, IMS_K_S1_PGTBL);
         uint32_t id = 0;
         int rc = ims_iommufd_hwpt_alloc(h->ifd, ims_iommufd_device_of_sid(h->ifd, sid), id_of(h, r, IMS_K_PT),
-                                        (uint32_t)ims_trace_num_or_default(r, IMS_K_FLAGS),
+                                        hwpt_alloc_flags(ims_trace_num_or_default(r, IMS_K_FLAGS)),
                                         nested ? IMS_IOMMU_HWPT_DATA_VTD_S1 : IMS_IOMMU_HWPT_DATA_NONE,
                                         nested ? &s1 : NULL, nested ? (uint32_t)sizeof s1 : 0, &id, done);
         if (rc == 0 && name_bind(h, ims_trace_str(r, IMS_K_OUT), id))

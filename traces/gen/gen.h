@@ -222,8 +222,9 @@ void ims_gen_pool_destroy(ims_gen_pool *pool);
 void ims_gen_topology(ims_gen *g);
 void ims_gen_device(ims_gen *g, unsigned sid, const char *name, unsigned pasid_bits);
 
-/* Address spaces. Host: ioas_alloc + attach; guest: vSVA bind of a PASID
- * to a page-table root it reserves (the RID domain needs no record). */
+/* Address spaces. Host: ioas_alloc + attach (a PASID: through a HWPT
+ * allocated with flags=alloc_pasid); guest: vSVA bind of a PASID to a
+ * page-table root it reserves (the RID domain needs no record). */
 void ims_gen_space_dev(ims_gen *g, ims_gen_space *s, const char *dev, const char *ioas);
 void ims_gen_space_pasid(ims_gen *g, ims_gen_space *s, const char *dev, uint32_t pasid, const char *ioas);
 void ims_gen_map(ims_gen *g, const ims_gen_space *s, uint64_t iova, uint64_t phys, uint64_t len, unsigned prot);

@@ -260,15 +260,32 @@ static void space_init(ims_gen_space *s, const char *dev, uint32_t pasid, const 
     s->pasid = pasid;
 }
 
+/* A PASID attach needs a HWPT allocated with IOMMU_HWPT_ALLOC_PASID (Linux >=
+ * 6.13, iommufd_hwpt_pasid_compat): the IOAS's automatic HWPT has flags 0, so
+ * the PASID gets its own HWPT `IOAS.hwpt` over the IOAS; the RID attaches the
+ * IOAS directly. */
 static void host_attach(ims_gen *g, const ims_gen_space *s)
 {
+    char pt[IMS_TRACE_NAME_MAX + 1];
+    snprintf(pt, sizeof pt, "%s", s->ioas);
     if (rec_begin(g, IMS_V_IOAS_ALLOC)) {
         rec_str(g, IMS_K_OUT, s->ioas);
         rec_write(g);
     }
-    if (rec_begin(g, IMS_V_ATTACH)) {
+    if (s->pasid != IMS_GEN_NO_PASID && rec_begin(g, IMS_V_HWPT_ALLOC)) {
+        if ((size_t)snprintf(pt, sizeof pt, "%s.hwpt", s->ioas) >= sizeof pt) {
+            ims_gen_fail(g, EINVAL, "internal: IOAS name %s too long for its HWPT's name", s->ioas);
+            return;
+        }
         rec_str(g, IMS_K_DEV, s->dev);
         rec_str(g, IMS_K_PT, s->ioas);
+        rec_num(g, IMS_K_FLAGS, IMS_TRACE_HWPT_ALLOC_PASID);
+        rec_str(g, IMS_K_OUT, pt);
+        rec_write(g);
+    }
+    if (rec_begin(g, IMS_V_ATTACH)) {
+        rec_str(g, IMS_K_DEV, s->dev);
+        rec_str(g, IMS_K_PT, pt);
         if (s->pasid != IMS_GEN_NO_PASID)
             rec_num(g, IMS_K_PASID, s->pasid);
         rec_write(g);

@@ -1,9 +1,10 @@
 /* Workload family `sva`: shared virtual addressing. Several processes, each
  * with its own PASID and address space, stream DMAs over their own buffer
  * at the same virtual address, so only the PASID tells the translations
- * apart. Host level: one IOAS per process attached to the device's PASID;
- * guest level: guest.pasid_bind of each PASID to a page-table root in guest
- * RAM, then guest.map into that PASID's table. */
+ * apart. Host level: one IOAS per process, attached to the device's PASID
+ * through a HWPT allocated with flags=alloc_pasid; guest level:
+ * guest.pasid_bind of each PASID to a page-table root in guest RAM, then
+ * guest.map into that PASID's table. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -100,8 +101,9 @@ const ims_gen_family ims_gen_sva = {
     .summary = "SVA streaming: one PASID per process, each over its own buffer",
     .details =
         "Each process (PASID --pasid-base + p) has a --buf-size buffer at the same virtual address\n"
-        "--va; DMAs (with pasid=) stream through it. Host level: ioas_alloc, ioas_map and\n"
-        "'iommufd.attach dev=acc0 pt=pasidP pasid=P' per process. Guest level: guest.pasid_bind\n"
+        "--va; DMAs (with pasid=) stream through it. Host level: ioas_alloc, 'iommufd.hwpt_alloc\n"
+        "dev=acc0 pt=pasidP flags=alloc_pasid out=pasidP.hwpt', 'iommufd.attach dev=acc0\n"
+        "pt=pasidP.hwpt pasid=P' and ioas_map per process. Guest level: guest.pasid_bind\n"
         "with s1_pgtbl at a zeroed page of guest RAM reserved for it, then guest.map pasid=P.\n",
     .opts = opts,
     .nopts = NOPTS,
