@@ -36,6 +36,8 @@ static void slots_oom(void)
 
 static void wait_grow(ims_slots *s)
 {
+    /* A power of two, so ring indices wrap with a mask (no division on the
+     * acquire/release path). */
     unsigned cap = s->wait_cap ? s->wait_cap * 2 : 16;
     if (cap <= s->wait_cap)
         slots_oom();
@@ -44,7 +46,7 @@ static void wait_grow(ims_slots *s)
         slots_oom();
     /* Unroll the ring so the oldest waiter is at index 0. */
     for (unsigned i = 0; i < s->wait_len; i++)
-        w[i] = s->wait[(s->wait_head + i) % s->wait_cap];
+        w[i] = s->wait[(s->wait_head + i) & (s->wait_cap - 1)];
     free(s->wait);
     s->wait = w;
     s->wait_cap = cap;
@@ -64,7 +66,7 @@ bool ims_slots_acquire(ims_slots *s, ims_event_fn fn, void *ctx, uint64_t arg)
     assert(fn != NULL);
     if (s->wait_len == s->wait_cap)
         wait_grow(s);
-    unsigned tail = (s->wait_head + s->wait_len) % s->wait_cap;
+    unsigned tail = (s->wait_head + s->wait_len) & (s->wait_cap - 1);
     s->wait[tail] = (ims_slot_waiter){ .fn = fn, .ctx = ctx, .arg = arg,
                                        .since = ims_engine_now(s->engine) };
     s->wait_len++;
@@ -85,7 +87,7 @@ void ims_slots_release(ims_slots *s)
     /* The slot passes to the oldest waiter without becoming free: in_use is
      * unchanged, so a same-cycle acquire cannot overtake the queue. */
     ims_slot_waiter w = s->wait[s->wait_head];
-    s->wait_head = (s->wait_head + 1) % s->wait_cap;
+    s->wait_head = (s->wait_head + 1) & (s->wait_cap - 1);
     s->wait_len--;
     ims_cycle now = ims_engine_now(s->engine);
     s->acquires++;

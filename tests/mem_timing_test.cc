@@ -104,6 +104,29 @@ TEST(MemTiming, PartialHitRateIsSeededAndNearTheProbability)
     EXPECT_EQ(ims_stats_counter_total(a.stats, "mem.walk_llc_hits"), uint64_t(hits));
 }
 
+// The batched form used by the translation pipeline: the same cycles, draws
+// and counters as n single reads, at probability 0 and in between.
+TEST(MemTiming, BatchedReadsEqualSingleReads)
+{
+    for (const char *prob : {"mem.walk_hit_prob=0", "mem.walk_hit_prob=0.3"}) {
+        MemEnv one(1000, {prob});
+        MemEnv batch(1000, {prob});
+        for (unsigned n : {0u, 1u, 2u, 5u, 17u, 3u}) {
+            ims_cycle sum = 0;
+            for (unsigned i = 0; i < n; i++)
+                sum += ims_mem_timing_walk_read(&one.mt);
+            EXPECT_EQ(ims_mem_timing_walk_reads(&batch.mt, n), sum) << prob << " n=" << n;
+        }
+        EXPECT_EQ(std::memcmp(&one.rng, &batch.rng, sizeof one.rng), 0) << prob;
+        EXPECT_EQ(ims_stats_counter_total(batch.stats, "mem.walk_reads"), 28u) << prob;
+        EXPECT_EQ(ims_stats_counter_total(batch.stats, "mem.walk_llc_hits"),
+                  ims_stats_counter_total(one.stats, "mem.walk_llc_hits"))
+            << prob;
+    }
+    MemEnv zero(1000);
+    EXPECT_EQ(ims_mem_timing_walk_reads(&zero.mt, 4), 4u * 197u);
+}
+
 TEST(MemTiming, WorksWithoutStatistics)
 {
     MemEnv m(1000, {}, /*with_stats=*/false);

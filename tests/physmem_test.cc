@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -114,6 +115,26 @@ TEST(Physmem, RandomWritesMatchAReferenceMap)
     }
 }
 
+// Frames are carved from chunks of 16, 32, ... 512 frames: 2000 frames cross
+// several chunk boundaries. Each must be its own zeroed 4 KiB.
+TEST(Physmem, FramesFromTheChunkArenaAreDistinctAndZeroed)
+{
+    Mem mem;
+    const uint64_t n = 2000;
+    for (uint64_t f = 0; f < n; f++) {
+        uint64_t pa = (f * 7919) << 12; // scattered frame numbers
+        ASSERT_EQ(ims_physmem_w64(mem.m, pa, f + 1), 0);
+        ASSERT_EQ(ims_physmem_w64(mem.m, pa + 4088, ~f), 0);
+    }
+    EXPECT_EQ(ims_physmem_get_stats(mem.m).frames, n);
+    for (uint64_t f = 0; f < n; f++) {
+        uint64_t pa = (f * 7919) << 12;
+        ASSERT_EQ(ims_physmem_r64(mem.m, pa), f + 1) << f;
+        ASSERT_EQ(ims_physmem_r64(mem.m, pa + 4088), ~f) << f;
+        ASSERT_EQ(ims_physmem_r64(mem.m, pa + 2048), 0u) << "never written: frame " << f;
+    }
+}
+
 TEST(Physmem, FillZeroDoesNotAllocateButClearsWrittenFrames)
 {
     Mem mem;
@@ -122,6 +143,53 @@ TEST(Physmem, FillZeroDoesNotAllocateButClearsWrittenFrames)
     ASSERT_EQ(ims_physmem_w64(mem.m, 0x11008, ~0ULL), 0);
     ASSERT_EQ(ims_physmem_fill(mem.m, 0x10000, 0, 3 * 4096), 0);
     EXPECT_EQ(ims_physmem_r64(mem.m, 0x11008), 0u);
+}
+
+// zero_range: inclusive bounds (a range may end at 2^64 - 1), partial frames
+// at both ends, nothing allocated. Small ranges look frames up one by one,
+// huge ones pass over the table: both must clear exactly the range.
+TEST(Physmem, ZeroRangeClearsExactlyTheRangeAndAllocatesNothing)
+{
+    for (uint64_t span : {uint64_t(3 * 4096), uint64_t(1) << 40}) {
+        Mem mem;
+        const uint64_t lo = 0x10000 + 0x10, hi = lo + span - 0x20; // ends inside frames
+        std::vector<uint64_t> words = {lo - 8, lo, lo + 0x1000, hi - 7, hi + 1, 0xFFFF'FFFF'FFFF'FFF8ULL};
+        for (uint64_t w : words)
+            ASSERT_EQ(ims_physmem_w64(mem.m, w, 0x1111'2222'3333'4444ULL), 0);
+        uint64_t frames = ims_physmem_get_stats(mem.m).frames;
+        ASSERT_EQ(ims_physmem_zero_range(mem.m, lo, hi), 0);
+        EXPECT_EQ(ims_physmem_get_stats(mem.m).frames, frames) << "zeros allocate no frame";
+        EXPECT_EQ(ims_physmem_r64(mem.m, lo - 8), 0x1111'2222'3333'4444ULL) << "below the range: kept";
+        EXPECT_EQ(ims_physmem_r64(mem.m, lo), 0u);
+        EXPECT_EQ(ims_physmem_r64(mem.m, lo + 0x1000), 0u);
+        EXPECT_EQ(ims_physmem_r64(mem.m, hi - 7), 0u) << "the last 8 bytes of the range";
+        EXPECT_EQ(ims_physmem_r64(mem.m, hi + 1), 0x1111'2222'3333'4444ULL) << "above the range: kept";
+        EXPECT_EQ(ims_physmem_r64(mem.m, 0xFFFF'FFFF'FFFF'FFF8ULL), 0x1111'2222'3333'4444ULL);
+    }
+    Mem mem;
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0xFFFF'FFFF'FFFF'FFF8ULL, 7), 0);
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0, 7), 0);
+    ASSERT_EQ(ims_physmem_zero_range(mem.m, 0, UINT64_MAX), 0); // the whole address space, at once
+    EXPECT_EQ(ims_physmem_r64(mem.m, 0xFFFF'FFFF'FFFF'FFF8ULL), 0u);
+    EXPECT_EQ(ims_physmem_r64(mem.m, 0), 0u);
+    EXPECT_EQ(ims_physmem_zero_range(mem.m, 0x2000, 0x1fff), -EINVAL);
+}
+
+TEST(Physmem, ZeroRangeIsASoftwareStoreForTheWriteStamps)
+{
+    Mem mem;
+    uint64_t clock = 0;
+    ims_physmem_set_clock(mem.m, &clock);
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0x1000, 1), 0);
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0x5000, 1), 0);
+    clock = 77;
+    ASSERT_EQ(ims_physmem_zero_range(mem.m, 0x1000, 0x1007), 0);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x1000), 77u);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x5000), 0u) << "outside the range";
+    clock = 90;
+    ASSERT_EQ(ims_physmem_zero_range(mem.m, 0, UINT64_MAX), 0);
+    EXPECT_EQ(ims_physmem_last_write(mem.m, 0x5000), 90u);
+    EXPECT_FALSE(ims_physmem_frame_present(mem.m, 0x9000));
 }
 
 TEST(PaAlloc, AlignedZeroedPagesUntilExhausted)

@@ -119,6 +119,13 @@ struct Mem {
     ~Mem() { ims_physmem_destroy(m); }
 };
 
+std::vector<uint8_t> read_bytes(ims_physmem *m, uint64_t pa, size_t n)
+{
+    std::vector<uint8_t> v(n);
+    EXPECT_EQ(ims_physmem_read(m, pa, v.data(), n), 0);
+    return v;
+}
+
 TEST(ReplayElfLoad, SegmentsLandAtPhysicalAddressesWithZeroFill)
 {
     std::vector<uint8_t> a = pattern(0x1800, 3), note = pattern(24, 9), b = pattern(16, 0x40);
@@ -167,6 +174,131 @@ TEST(ReplayElfLoad, ZeroPagesOfUntouchedFramesStaySparse)
     std::string z = write_file("zero.elf", core64({{PT_LOAD, 0x50000, std::vector<uint8_t>(4096, 0), 4096}}));
     ASSERT_EQ(ims_elf_load(mem.m, z.c_str(), nullptr, &err), 0) << err.msg;
     EXPECT_EQ(ims_physmem_r32(mem.m, 0x50008), 0u);
+}
+
+// A huge p_memsz past a small p_filesz (a bss-like segment) allocates no frame
+// for its zeros, yet clears what an earlier load left in its range, and keeps
+// what lies outside it (a frame below, bytes just past p_memsz).
+TEST(ReplayElfLoad, HugeZeroFillClearsOldBytesWithoutAllocating)
+{
+    const uint64_t base = 0x10000000, memsz = 64ull << 30; // [256 MiB, 64.25 GiB)
+    const uint64_t mid = base + (8ull << 30) + 0x123, end = base + memsz;
+    Mem mem;
+    ims_error err{};
+    ASSERT_EQ(ims_physmem_w64(mem.m, 0x5000, 0x1122334455667788ull), 0); // below the range: kept
+    // The previous load: non-zero bytes inside the range, in its last byte, and just past it.
+    std::string prev = write_file("prev.elf", core64({{PT_LOAD, mid, pattern(16, 0x31), 16},
+                                                      {PT_LOAD, end - 8, pattern(16, 0x51), 16}}));
+    ASSERT_EQ(ims_elf_load(mem.m, prev.c_str(), nullptr, &err), 0) << err.msg;
+    ASSERT_EQ(ims_physmem_get_stats(mem.m).frames, 4u); // 0x5000, mid's, end - 8's, end's
+    ASSERT_NE(ims_physmem_r64(mem.m, mid), 0u);
+
+    std::vector<uint8_t> head = pattern(16, 0x71);
+    std::string bss = write_file("bss.elf", core64({{PT_LOAD, base, head, memsz}}));
+    ims_elf_load_info info;
+    ASSERT_EQ(ims_elf_load(mem.m, bss.c_str(), &info, &err), 0) << err.msg;
+    EXPECT_EQ(info.segments, 1u);
+    EXPECT_EQ(info.bytes, memsz);
+    EXPECT_EQ(ims_physmem_get_stats(mem.m).frames, 5u) << "one new frame: the 16 file bytes'";
+    EXPECT_EQ(read_bytes(mem.m, base, 16), head);
+    EXPECT_EQ(ims_physmem_r64(mem.m, base + 16), 0u) << "zero fill in the file bytes' frame";
+    for (uint64_t pa : {mid, mid + 8, end - 8})
+        EXPECT_EQ(ims_physmem_r64(mem.m, pa), 0u) << "previous load's byte at 0x" << std::hex << pa;
+    std::vector<uint8_t> past = pattern(16, 0x51);
+    EXPECT_EQ(read_bytes(mem.m, end, 8), std::vector<uint8_t>(past.begin() + 8, past.end()))
+        << "bytes past p_memsz are kept";
+    EXPECT_EQ(ims_physmem_r64(mem.m, 0x5000), 0x1122334455667788ull);
+}
+
+// Load path into memory that is empty, or (seeded) holds one frame outside
+// every segment: a load must not depend on what memory held before.
+static void seed_and_load(Mem &mem, bool seeded, const std::string &path)
+{
+    if (seeded) {
+        ASSERT_EQ(ims_physmem_w64(mem.m, 0x40000000, 7), 0);
+    }
+    ims_error err{};
+    ASSERT_EQ(ims_elf_load(mem.m, path.c_str(), nullptr, &err), 0) << err.msg;
+}
+
+// Segments apply in program-header order, the later wins where they overlap:
+// a zero fill clears an earlier segment's bytes and a later segment rewrites
+// part of it. Same result whether memory held a frame before or not.
+TEST(ReplayElfLoad, OverlappingSegmentsLaterWins)
+{
+    std::vector<uint8_t> early = pattern(3 * 4096, 0x21), late = pattern(32, 0x61), head = pattern(8, 0x11);
+    std::string path = write_file("overlap.elf", core64({
+                                                     {PT_LOAD, 0x10000, early, early.size()}, // 3 frames of data
+                                                     {PT_LOAD, 0x100, head, 1u << 20},  // its zero fill clears them
+                                                     {PT_LOAD, 0x11010, late, late.size()}, // then 32 bytes again
+                                                 }));
+    for (bool seeded : {false, true}) {
+        SCOPED_TRACE(seeded ? "memory held a frame" : "memory empty");
+        Mem mem;
+        ASSERT_NO_FATAL_FAILURE(seed_and_load(mem, seeded, path));
+        EXPECT_EQ(ims_physmem_get_stats(mem.m).frames, 4u + seeded) << "0x0 and 0x10000..0x12000";
+        EXPECT_EQ(read_bytes(mem.m, 0x100, 8), head);
+        EXPECT_EQ(ims_physmem_r64(mem.m, 0x108), 0u);
+        EXPECT_EQ(ims_physmem_r64(mem.m, 0x10000), 0u) << "first segment's bytes cleared by the second's zero fill";
+        EXPECT_EQ(ims_physmem_r64(mem.m, 0x12ff8), 0u);
+        EXPECT_EQ(read_bytes(mem.m, 0x11010, 32), late) << "the third segment, after the zero fill, wins";
+        EXPECT_EQ(ims_physmem_r64(mem.m, 0x11008), 0u);
+        EXPECT_EQ(ims_physmem_r64(mem.m, 0x11030), 0u);
+        if (seeded) {
+            EXPECT_EQ(ims_physmem_r64(mem.m, 0x40000000), 7u) << "outside every segment";
+        }
+    }
+}
+
+// A zero fill reaches every earlier segment it covers, in whatever order and
+// however scattered, overlapping or adjacent they were.
+TEST(ReplayElfLoad, ZeroFillReachesEveryEarlierSegment)
+{
+    // 0x11000 joins 0x10000 and 0x12000 into one run; 0x10ff8 straddles two frames of it.
+    const uint64_t at[] = {0x30000, 0x10000, 0x12000, 0x11000, 0x10ff8};
+    std::vector<Seg> segs;
+    for (uint64_t pa : at)
+        segs.push_back({PT_LOAD, pa, pattern(16, (uint8_t)(pa >> 12)), 16});
+    segs.push_back({PT_LOAD, 0x10000, {}, 0x20008}); // [0x10000, 0x30008): all but 8 bytes of the first
+    std::string path = write_file("scatter.elf", core64(segs));
+    for (bool seeded : {false, true}) {
+        SCOPED_TRACE(seeded ? "memory held a frame" : "memory empty");
+        Mem mem;
+        ASSERT_NO_FATAL_FAILURE(seed_and_load(mem, seeded, path));
+        EXPECT_EQ(ims_physmem_get_stats(mem.m).frames, 4u + seeded) << "0x10000..0x12000 and 0x30000";
+        for (uint64_t pa : at) {
+            size_t n = pa == 0x30000 ? 8 : 16;
+            EXPECT_EQ(read_bytes(mem.m, pa, n), std::vector<uint8_t>(n, 0)) << "at 0x" << std::hex << pa;
+        }
+        std::vector<uint8_t> first = pattern(16, 0x30);
+        EXPECT_EQ(read_bytes(mem.m, 0x30008, 8), std::vector<uint8_t>(first.begin() + 8, first.end()))
+            << "past the zero fill";
+    }
+}
+
+// Into empty memory the zero fill only visits frames the same load wrote, so
+// even zero fills spanning the whole 64-bit address space cost nothing.
+TEST(ReplayElfLoad, AddressSpaceSizedZeroFillIntoEmptyMemory)
+{
+    const uint64_t top = 1ull << 63;
+    std::vector<uint8_t> early = pattern(4096, 0x21), head = pattern(8, 0x11), high = pattern(8, 0x41);
+    std::string path = write_file("huge.elf", core64({
+                                                  {PT_LOAD, 0x10000, early, early.size()},
+                                                  {PT_LOAD, 0x100, head, top},   // [0x100, 2^63 + 0x100)
+                                                  {PT_LOAD, top, high, top},     // [2^63, 2^64)
+                                              }));
+    Mem mem;
+    ims_elf_load_info info;
+    ims_error err{};
+    ASSERT_EQ(ims_elf_load(mem.m, path.c_str(), &info, &err), 0) << err.msg;
+    EXPECT_EQ(info.segments, 3u);
+    EXPECT_EQ(info.bytes, UINT64_MAX) << "2^64 + 4 KiB saturates";
+    EXPECT_EQ(ims_physmem_get_stats(mem.m).frames, 3u) << "0x0, 0x10000 and 2^63: zeros allocate nothing";
+    EXPECT_EQ(read_bytes(mem.m, 0x100, 8), head);
+    EXPECT_EQ(ims_physmem_r64(mem.m, 0x10000), 0u) << "cleared by the second segment's zero fill";
+    EXPECT_EQ(read_bytes(mem.m, top, 8), high) << "the third segment overwrote the second's zero fill";
+    EXPECT_EQ(ims_physmem_r64(mem.m, top + 8), 0u);
+    EXPECT_EQ(ims_physmem_r64(mem.m, UINT64_MAX - 7), 0u);
 }
 
 TEST(ReplayElfLoad, Elf32CoreFiles)

@@ -110,6 +110,17 @@ TEST_P(VtdWalkSsMatrix, TranslatesWithPermissionsAndReadCount)
         EXPECT_EQ(w.step[level].pte, ims_physmem_r64(env.mem, log.a[i].pa));
     }
     EXPECT_EQ(w.step[levels].table, env.pt.root);
+    EXPECT_EQ(log.n, levels - leaf + 1);
+
+    // A count-only log (the timed pipeline's) counts the same reads, records none.
+    ims_vtd_ss_walk w2;
+    ims_vtd_access_log counts{};
+    counts.count_only = true;
+    ASSERT_EQ(env.walk(iova + off, true, false, &w2, &counts), 0);
+    EXPECT_EQ(counts.reads, log.reads);
+    EXPECT_EQ(counts.writes, 0u);
+    EXPECT_EQ(counts.n, 0u);
+    EXPECT_EQ(w2.out, w.out);
 }
 
 INSTANTIATE_TEST_SUITE_P(VtdWalkSs, VtdWalkSsMatrix,

@@ -46,26 +46,27 @@ static int load_segment(ims_physmem *m, int fd, const char *path, unsigned idx, 
                         uint8_t *buf, ims_error *err)
 {
     uint64_t pa = ph->p_paddr;
-    uint64_t done = 0;
-    while (done < ph->p_memsz) {
-        uint64_t left = ph->p_memsz - done;
+    for (uint64_t done = 0; done < ph->p_filesz;) {
+        uint64_t left = ph->p_filesz - done;
         size_t n = left < CHUNK ? (size_t)left : CHUNK;
-        if (done < ph->p_filesz) {
-            uint64_t fleft = ph->p_filesz - done;
-            if (n > fleft)
-                n = (size_t)fleft;
-            ssize_t got = pread(fd, buf, n, (off_t)(ph->p_offset + done));
-            if (got != (ssize_t)n)
-                return ims_errorf(err, EIO, "%s: segment %u: cannot read %zu bytes at file offset 0x%llx", path,
-                                  idx, n, (unsigned long long)(ph->p_offset + done));
-        } else {
-            memset(buf, 0, n); /* p_memsz beyond p_filesz is zero */
-        }
+        ssize_t got = pread(fd, buf, n, (off_t)(ph->p_offset + done));
+        if (got != (ssize_t)n)
+            return ims_errorf(err, EIO, "%s: segment %u: cannot read %zu bytes at file offset 0x%llx", path, idx,
+                              n, (unsigned long long)(ph->p_offset + done));
         int rc = store(m, pa + done, buf, n);
         if (rc)
             return ims_errorf(err, rc, "%s: segment %u: cannot store at pa 0x%llx", path, idx,
                               (unsigned long long)(pa + done));
         done += n;
+    }
+    if (ph->p_memsz > ph->p_filesz) {
+        /* p_memsz beyond p_filesz is zero: cleared where memory holds data,
+         * with no frame allocated, so a huge zero segment costs little. */
+        uint64_t lo = pa + ph->p_filesz, hi = pa + (ph->p_memsz - 1);
+        int rc = ims_physmem_zero_range(m, lo, hi);
+        if (rc)
+            return ims_errorf(err, rc, "%s: segment %u: cannot zero pa 0x%llx..0x%llx", path, idx,
+                              (unsigned long long)lo, (unsigned long long)hi);
     }
     return 0;
 }
@@ -142,7 +143,7 @@ int ims_elf_load(ims_physmem *m, const char *path, ims_elf_load_info *info, ims_
             goto out;
         if (info) {
             info->segments++;
-            info->bytes += ph.p_memsz;
+            info->bytes = ph.p_memsz > UINT64_MAX - info->bytes ? UINT64_MAX : info->bytes + ph.p_memsz;
         }
     }
 out:

@@ -2,11 +2,16 @@
  * addresses (p_paddr): the memory image of an ELF core dump such as QEMU's
  * `dump-guest-memory` writes (trace verb `mem.load elf=PATH`).
  *
- * Each segment's p_filesz bytes are copied from the file; the rest up to
- * p_memsz is zero-filled. Both ELF classes and byte orders are accepted
- * (libelf). The file is read in chunks, so memory use does not depend on the
- * dump size; all-zero chunks over frames that were never written are skipped
- * (they already read as zero), so a sparse dump stays sparse. */
+ * Segments are stored in program-header order, so where they overlap the
+ * later one wins. Each segment's p_filesz bytes are copied from the file; the
+ * rest up to p_memsz reads as zero afterwards, whatever was there before.
+ * Both ELF classes and byte orders are accepted (libelf). The file is read in
+ * chunks, so memory use does not depend on the dump size. Zeros never
+ * allocate a frame: all-zero pages over frames never written are skipped
+ * (they already read as zero), so a sparse dump stays sparse, and the zero
+ * fill past p_filesz only clears frames already present
+ * (ims_physmem_zero_range: its cost is bounded by the frames present, not by
+ * p_memsz). */
 #ifndef IMS_MEM_ELF_LOAD_H
 #define IMS_MEM_ELF_LOAD_H
 
@@ -21,7 +26,7 @@ extern "C" {
 
 typedef struct ims_elf_load_info {
     unsigned segments;       /* PT_LOAD segments loaded (empty ones are skipped) */
-    uint64_t bytes;          /* bytes stored into memory, zero fill included */
+    uint64_t bytes;          /* sum of their p_memsz (zero fill included), saturating at 2^64 - 1 */
 } ims_elf_load_info;
 
 /* Returns 0, or -ENOENT/-EACCES/... (cannot open), -EINVAL (not ELF, no

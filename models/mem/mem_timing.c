@@ -78,3 +78,17 @@ ims_cycle ims_mem_timing_walk_read(ims_mem_timing *mt)
     }
     return mt->read_cycles;
 }
+
+ims_cycle ims_mem_timing_walk_reads(ims_mem_timing *mt, unsigned n)
+{
+    if (mt->walk_hit_prob > 0.0) {
+        ims_cycle t = 0;
+        for (unsigned i = 0; i < n; i++)
+            t += ims_mem_timing_walk_read(mt);
+        return t;
+    }
+    /* Probability 0: every read costs read_cycles and no number is drawn. */
+    if (mt->walk_reads)
+        ims_counter_add(mt->walk_reads, n);
+    return (ims_cycle)n * mt->read_cycles;
+}

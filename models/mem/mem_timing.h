@@ -38,6 +38,10 @@ void ims_mem_timing_init(ims_mem_timing *mt, const ims_config *cfg, const ims_en
 /* Cycles for one translation-structure read issued now. */
 ims_cycle ims_mem_timing_walk_read(ims_mem_timing *mt);
 
+/* Cycles for n reads issued one after another: the sum of n walk_read calls
+ * (the same draws in the same order), in one call. */
+ims_cycle ims_mem_timing_walk_reads(ims_mem_timing *mt, unsigned n);
+
 #ifdef __cplusplus
 }
 #endif

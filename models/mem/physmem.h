@@ -34,7 +34,14 @@ void ims_physmem_destroy(ims_physmem *m);
  * (write only). Address ranges wrap at 2^64 are rejected with -EINVAL. */
 int ims_physmem_read(ims_physmem *m, uint64_t pa, void *buf, size_t len);
 int ims_physmem_write(ims_physmem *m, uint64_t pa, const void *buf, size_t len);
+/* Filling with 0 allocates no frame (see ims_physmem_zero_range). */
 int ims_physmem_fill(ims_physmem *m, uint64_t pa, uint8_t byte, size_t len);
+/* Make bytes [lo, hi] (inclusive, so a range may end at 2^64 - 1) read as
+ * zero. Allocates nothing: frames never written already read zero, and only
+ * present frames are cleared (stamped as a software store). Costs the smaller
+ * of the range's frame count and the number of present frames. -EINVAL if
+ * hi < lo. */
+int ims_physmem_zero_range(ims_physmem *m, uint64_t lo, uint64_t hi);
 
 uint32_t ims_physmem_r32(ims_physmem *m, uint64_t pa);
 uint64_t ims_physmem_r64(ims_physmem *m, uint64_t pa);

@@ -29,28 +29,6 @@ static void add_did_rsvd(uint64_t *mask, uint64_t cap, unsigned w, unsigned hi, 
         ims_vtd_mask_add(mask, w, hi, lo + width);
 }
 
-/* ---- access log -------------------------------------------------------- */
-
-void ims_vtd_log_access(ims_vtd_access_log *log, uint64_t pa, ims_vtd_access_kind kind,
-                        unsigned level, unsigned size, unsigned nested_fs_level)
-{
-    if (!log)
-        return;
-    /* Counters count every access; the array keeps the first MAX of them. */
-    if (kind == IMS_VTD_ACC_FS_AD_WRITE || kind == IMS_VTD_ACC_SS_AD_WRITE)
-        log->writes++;
-    else
-        log->reads++;
-    if (log->n >= IMS_VTD_MAX_ACCESSES)
-        return;
-    ims_vtd_access *a = &log->a[log->n++];
-    a->pa = pa;
-    a->kind = (uint8_t)kind;
-    a->level = (uint8_t)level;
-    a->size = (uint8_t)size;
-    a->nested_fs_level = (uint8_t)nested_fs_level;
-}
-
 /* Read one entry of `size` bytes (a multiple of 8) as little-endian qwords.
  * Returns false on a memory error (the x.1 "error accessing" faults). */
 static bool read_entry(const ims_vtd_hw *hw, uint64_t pa, unsigned size, ims_vtd_access_kind kind,

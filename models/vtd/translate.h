@@ -83,6 +83,7 @@ typedef struct ims_vtd_access_log {
     unsigned n;          /* accesses recorded (never more than IMS_VTD_MAX_ACCESSES) */
     unsigned reads;      /* reads of translation structures (root .. PTEs) */
     unsigned writes;     /* A/D updates */
+    bool count_only;     /* count reads and writes, record nothing (the timed walks need only counts) */
     ims_vtd_access a[IMS_VTD_MAX_ACCESSES];
 } ims_vtd_access_log;
 
@@ -162,9 +163,27 @@ void ims_vtd_translate(const ims_vtd_hw *hw, const ims_vtd_req *req, unsigned fl
 uint8_t ims_vtd_lookup_ctx(const ims_vtd_hw *hw, const ims_vtd_req *req, ims_vtd_ctx *ctx,
                            bool *qualified, ims_vtd_access_log *log);
 
-/* Record one access (helpers for walkers; no-op when log is NULL). */
-void ims_vtd_log_access(ims_vtd_access_log *log, uint64_t pa, ims_vtd_access_kind kind,
-                        unsigned level, unsigned size, unsigned nested_fs_level);
+/* Record one access (helpers for walkers; no-op when log is NULL). Inline:
+ * every paging-structure read of every walk is logged. */
+static inline void ims_vtd_log_access(ims_vtd_access_log *log, uint64_t pa, ims_vtd_access_kind kind,
+                                      unsigned level, unsigned size, unsigned nested_fs_level)
+{
+    if (!log)
+        return;
+    /* Counters count every access; the array keeps the first MAX of them. */
+    if (kind == IMS_VTD_ACC_FS_AD_WRITE || kind == IMS_VTD_ACC_SS_AD_WRITE)
+        log->writes++;
+    else
+        log->reads++;
+    if (log->count_only || log->n >= IMS_VTD_MAX_ACCESSES)
+        return;
+    ims_vtd_access *a = &log->a[log->n++];
+    a->pa = pa;
+    a->kind = (uint8_t)kind;
+    a->level = (uint8_t)level;
+    a->size = (uint8_t)size;
+    a->nested_fs_level = (uint8_t)nested_fs_level;
+}
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,13 @@ uint8_t ims_vtd_fs_walk_run(const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, uint64
                             const ims_vtd_fs_start *start, ims_vtd_fs_table_fn table_fn, void *opaque,
                             ims_vtd_fs_walk *w, ims_vtd_access_log *log)
 {
-    memset(w, 0, sizeof *w);
+    /* Not a memset of the whole walk (the steps are most of it, and a nested
+     * translation runs several walks): steps are valid only where read. */
+    w->fault = 0;
+    w->start_level = w->level = 0;
+    w->out = w->page_size = w->leaf = 0;
+    w->rw = w->us = false;
+    memset(&w->perm, 0, sizeof w->perm);
     w->levels = ctx->fs_levels;
     if (w->levels != 4 && w->levels != 5)
         return fs_fail(w, IMS_VTD_FR_SPT_4);
@@ -117,16 +123,6 @@ uint8_t ims_vtd_fs_walk_run(const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, uint64
     }
     w->perm.x = w->perm.r; /* XD is ignored: execute requests were removed (vtd-facts §7.4) */
     return 0;
-}
-
-uint64_t ims_vtd_fs_ad_bits(const ims_vtd_ctx *ctx, uint64_t pte, bool leaf, bool dirty)
-{
-    uint64_t want = IMS_FS_PTE_A;
-    if (ctx->eafe)
-        want |= IMS_FS_PTE_EA;
-    if (leaf && dirty)
-        want |= IMS_FS_PTE_D;
-    return want & ~pte;
 }
 
 uint8_t ims_vtd_fs_walk_set_ad_level(const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, const ims_vtd_fs_walk *w,

@@ -71,7 +71,15 @@ uint8_t ims_vtd_fs_walk_run(const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, uint64
 
 /* Bits an A/D update must set in FS entry `pte`: A (every entry), EA with it
  * when EAFE (even if A is already set), D on the leaf when `dirty`. */
-uint64_t ims_vtd_fs_ad_bits(const ims_vtd_ctx *ctx, uint64_t pte, bool leaf, bool dirty);
+static inline uint64_t ims_vtd_fs_ad_bits(const ims_vtd_ctx *ctx, uint64_t pte, bool leaf, bool dirty)
+{
+    uint64_t want = IMS_FS_PTE_A;
+    if (ctx->eafe)
+        want |= IMS_FS_PTE_EA;
+    if (leaf && dirty)
+        want |= IMS_FS_PTE_D;
+    return want & ~pte;
+}
 
 /* Phase 2 for one level / the whole walk: atomic ORs logged as FS_AD_WRITE,
  * skipped with IMS_VTD_WALK_NO_AD. Returns 0 or SFS.10 when memory refuses. */

@@ -36,7 +36,12 @@ uint8_t ims_vtd_ss_walk_run(const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, uint64
                             bool write, const ims_vtd_ss_start *start, unsigned nested_fs_level,
                             ims_vtd_ss_walk *w, ims_vtd_access_log *log)
 {
-    memset(w, 0, sizeof *w);
+    /* Not a memset of the whole walk (the steps are most of it, and a nested
+     * translation runs several walks): steps are valid only where read. */
+    w->fault = 0;
+    w->start_level = w->level = 0;
+    w->out = w->page_size = w->leaf = 0;
+    w->r = w->w = w->x = false;
     w->levels = ctx->ss_levels;
     if (w->levels < 3 || w->levels > IMS_PT_MAX_LEVELS)
         return ss_fail(w, ss_fault(ctx, IMS_VTD_FR_LCT_4, IMS_VTD_FR_SPT_4));

@@ -93,13 +93,7 @@ static inline ims_cycle now_of(const ims_xlate *x) { return *x->now; }
 static ims_xlate_req *req_of(uint64_t arg) { return (ims_xlate_req *)(uintptr_t)arg; }
 static slot_state *state_of(ims_xlate *x, const ims_xlate_req *r) { return &x->ss[r->stage >> STATE_SHIFT]; }
 
-static ims_cycle charge_reads(ims_xlate *x, unsigned n)
-{
-    ims_cycle t = 0;
-    for (unsigned i = 0; i < n; i++)
-        t += ims_mem_timing_walk_read(x->mt);
-    return t;
-}
+static ims_cycle charge_reads(ims_xlate *x, unsigned n) { return ims_mem_timing_walk_reads(x->mt, n); }
 
 /* ---- merge table ------------------------------------------------------------- */
 

@@ -38,6 +38,7 @@ uint8_t ims_xctx_resolve_mem(ims_xctx *o, const ims_vtd_hw *hw, ims_vtd_caches *
 {
     bool sm = ims_vtd_rtaddr_ttm(hw->rtaddr) == IMS_VTD_TTM_SCALABLE;
     log->n = log->reads = log->writes = 0;
+    log->count_only = false; /* the context entry's address is taken from the log */
     uint8_t fr = ims_vtd_lookup_ctx(hw, req, ctx, qualified, log);
     if (fr == 0 && sm && charge_ctx) {
         /* Context-cache miss: the PASID cache may still hold the PASID entry. */
@@ -260,6 +261,32 @@ static int nested_prepare_ad(ims_xwalk *w, nest_cb *n, bool dirty)
     return 0;
 }
 
+/* Whether the entries an SS walk read already hold every A/D bit
+ * ims_vtd_ss_walk_set_ad would set (A everywhere, D on the leaf if dirty). */
+WALK_INLINE bool ss_ad_done(const ims_vtd_ss_walk *s, bool dirty)
+{
+    for (unsigned level = s->start_level; level >= s->level && level >= 1; level--)
+        if (!(s->step[level].pte & IMS_SS_PTE_A))
+            return false;
+    return !dirty || (s->leaf & IMS_SS_PTE_D);
+}
+
+/* The same for a nested walk whose FS decisions nested_prepare_ad made. Once
+ * a page has been touched this is the usual case, and it skips the calls. */
+WALK_INLINE bool nested_ad_done(const ims_xwalk *w, const ims_vtd_hw *hw, const ims_vtd_ctx *ctx, bool dirty)
+{
+    const ims_vtd_nested_walk *nw = &w->u.nested;
+    for (unsigned level = nw->fs.start_level; level >= nw->fs.level && level >= 1; level--)
+        if (w->fs_ad[level])
+            return false;
+    if (!ims_vtd_ss_ad_enabled(hw, ctx))
+        return true;
+    for (unsigned level = nw->fs.start_level; level >= nw->fs.level && level >= 1; level--)
+        if (nw->table_ss_done[level] && !ss_ad_done(&nw->table_ss[level], false))
+            return false;
+    return ss_ad_done(&nw->final_ss, dirty);
+}
+
 static int set_ad(ims_xwalk *w, nest_cb *n, bool dirty)
 {
     switch (w->pgtt) {
@@ -271,6 +298,8 @@ static int set_ad(ims_xwalk *w, nest_cb *n, bool dirty)
         int rc = nested_prepare_ad(w, n, dirty);
         if (rc)
             return rc;
+        if (nested_ad_done(w, n->hw, n->ctx, dirty))
+            return 0;
         return ims_vtd_nested_walk_set_ad(n->hw, n->ctx, &w->u.nested, dirty, 0, &w->log);
     }
     default:
@@ -440,6 +469,7 @@ void ims_xwalk_run(ims_xwalk *w, const ims_vtd_hw *hw, ims_vtd_caches *c, const 
                    const ims_vtd_req *req, ims_vtd_result *res)
 {
     w->log.n = w->log.reads = w->log.writes = 0;
+    w->log.count_only = true; /* only the counts are charged */
     w->psc_probes = w->iotlb_probes = w->relocates = w->rewalks = 0;
     w->ok = w->cacheable = false;
     w->pgtt = ctx->pgtt;
