@@ -135,3 +135,72 @@ ims_cycle ims_port_issue(ims_port *p, ims_event_fn fn, void *ctx, uint64_t arg)
 }
 
 ims_cycle ims_port_peek(const ims_port *p) { return port_accept(p) + p->latency; }
+
+/* ---- lookup ports ---------------------------------------------------------- */
+
+void ims_lookup_ports_init(ims_lookup_ports *p, unsigned ports)
+{
+    memset(p, 0, sizeof *p);
+    p->ports = ports;
+}
+
+void ims_lookup_ports_fini(ims_lookup_ports *p)
+{
+    free(p->cyc);
+    free(p->used);
+    p->cyc = NULL;
+    p->used = NULL;
+    p->n = p->cap = 0;
+}
+
+ims_cycle ims_lookup_ports_start(ims_lookup_ports *p, ims_cycle now, ims_cycle at)
+{
+    if (p->ports == 0)
+        return at;
+    assert(at >= now);
+    /* Drop cycles already past: nothing can be reserved before now. The list
+     * holds at most one entry per cycle with a pending lookup, a handful. */
+    unsigned k = 0;
+    while (k < p->n && p->cyc[k] < now)
+        k++;
+    if (k) {
+        memmove(p->cyc, p->cyc + k, (p->n - k) * sizeof *p->cyc);
+        memmove(p->used, p->used + k, (p->n - k) * sizeof *p->used);
+        p->n -= k;
+    }
+    /* The first cycle >= at that is absent (all ports free) or not full. */
+    ims_cycle c = at;
+    unsigned i = 0;
+    while (i < p->n && p->cyc[i] < c)
+        i++;
+    while (i < p->n && p->cyc[i] == c && p->used[i] >= p->ports) {
+        c++;
+        i++;
+    }
+    if (i < p->n && p->cyc[i] == c) {
+        p->used[i]++;
+    } else {
+        if (p->n == p->cap) {
+            unsigned cap = p->cap ? 2 * p->cap : 16;
+            ims_cycle *nc = realloc(p->cyc, cap * sizeof *nc);
+            if (nc)
+                p->cyc = nc;
+            unsigned *nu = nc ? realloc(p->used, cap * sizeof *nu) : NULL;
+            if (!nu)
+                slots_oom();
+            p->used = nu;
+            p->cap = cap;
+        }
+        memmove(p->cyc + i + 1, p->cyc + i, (p->n - i) * sizeof *p->cyc);
+        memmove(p->used + i + 1, p->used + i, (p->n - i) * sizeof *p->used);
+        p->cyc[i] = c;
+        p->used[i] = 1;
+        p->n++;
+    }
+    p->lookups++;
+    if (c != at) {
+        p->waited++;
+        p->wait_cycles += c - at;
+    }
+    return c;
+}

@@ -7,8 +7,13 @@
  * same cycle.
  *
  * ims_port: a pipelined unit that accepts one request every `interval` cycles
- * and completes each `latency` cycles after it was accepted (a cache lookup
- * port, a memory channel, a link direction). */
+ * and completes each `latency` cycles after it was accepted (a memory
+ * channel, a link direction).
+ *
+ * ims_lookup_ports: N identical ports, each starting one lookup per cycle, so
+ * at most N lookups start in any cycle (a cache's lookup ports). Lookups may
+ * be reserved for future cycles in any order (a request reserves its later
+ * probes when it enters a stage). */
 #ifndef IMS_SIM_RESOURCE_H
 #define IMS_SIM_RESOURCE_H
 
@@ -75,6 +80,26 @@ ims_cycle ims_port_issue(ims_port *p, ims_event_fn fn, void *ctx, uint64_t arg);
 
 /* The completion cycle a request arriving now would get, without issuing it. */
 ims_cycle ims_port_peek(const ims_port *p);
+
+typedef struct ims_lookup_ports {
+    unsigned ports;        /* lookups that can start per cycle; 0 = unlimited */
+    /* Cycles at or after the last `now` with reservations, sorted: (cycle, used). */
+    ims_cycle *cyc;
+    unsigned *used;
+    unsigned n, cap;
+    /* statistics */
+    uint64_t lookups, waited, wait_cycles;
+} ims_lookup_ports;
+
+/* ports = 0: unlimited (every lookup starts when issued, nothing is kept). */
+void ims_lookup_ports_init(ims_lookup_ports *p, unsigned ports);
+void ims_lookup_ports_fini(ims_lookup_ports *p);
+
+/* Reserve a port for a lookup issued at cycle `at` (>= now, the current
+ * simulated time, which lets reservations of past cycles be dropped): returns
+ * the cycle it starts, the first at or after `at` with a free port. (Running
+ * out of host memory aborts: not an input error.) */
+ims_cycle ims_lookup_ports_start(ims_lookup_ports *p, ims_cycle now, ims_cycle at);
 
 #ifdef __cplusplus
 }

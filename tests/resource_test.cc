@@ -1,4 +1,5 @@
-// Shared resources: counting slots with FIFO waiters, and pipelined ports.
+// Shared resources: counting slots with FIFO waiters, pipelined ports, and
+// lookup ports (N lookups may start per cycle).
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -218,6 +219,54 @@ TEST(ResourcePort, UnitIntervalZeroLatency)
     ims_engine_run(e.get(), IMS_CYCLE_MAX);
     std::vector<std::pair<ims_cycle, uint64_t>> want = {{0, 0}, {1, 1}, {2, 2}, {3, 3}};
     EXPECT_EQ(d.log, want);
+}
+
+// ---- lookup ports -----------------------------------------------------------
+
+TEST(ResourceLookupPorts, AtMostNStartPerCycleInWhateverOrderTheyAreReserved)
+{
+    ims_lookup_ports p;
+    ims_lookup_ports_init(&p, 2);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 10), 10u);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 10), 10u);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 10), 11u) << "both ports of cycle 10 are taken";
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 11), 11u);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 10), 12u) << "10 and 11 full: the first free cycle";
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 5), 5u) << "an earlier cycle reserved later is still free";
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 14), 14u) << "a gap after the full cycles";
+    EXPECT_EQ(p.lookups, 7u);
+    EXPECT_EQ(p.waited, 2u);
+    EXPECT_EQ(p.wait_cycles, 1u + 2u);
+    // Time moves on: past cycles are forgotten, later reservations are kept.
+    EXPECT_EQ(ims_lookup_ports_start(&p, 12, 12), 12u);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 12, 12), 13u);
+    EXPECT_EQ(p.n, 3u) << "cycles 12, 13 and 14 remain";
+    ims_lookup_ports_fini(&p);
+}
+
+TEST(ResourceLookupPorts, ZeroPortsMeansUnlimitedAndKeepsNothing)
+{
+    ims_lookup_ports p;
+    ims_lookup_ports_init(&p, 0);
+    for (int i = 0; i < 100; i++)
+        EXPECT_EQ(ims_lookup_ports_start(&p, 3, 7), 7u);
+    EXPECT_EQ(p.n, 0u);
+    EXPECT_EQ(p.waited, 0u);
+    ims_lookup_ports_fini(&p);
+}
+
+TEST(ResourceLookupPorts, ManyPendingCyclesGrowTheListAndStayExact)
+{
+    ims_lookup_ports p;
+    ims_lookup_ports_init(&p, 1);
+    // 100 lookups at one cycle take cycles 50..149, one each; then every other cycle reserved.
+    for (ims_cycle i = 0; i < 100; i++)
+        ASSERT_EQ(ims_lookup_ports_start(&p, 0, 50), 50u + i);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 200), 200u);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 0), 0u);
+    EXPECT_EQ(ims_lookup_ports_start(&p, 0, 149), 150u);
+    EXPECT_EQ(p.wait_cycles, 99u * 100u / 2u + 1u);
+    ims_lookup_ports_fini(&p);
 }
 
 } // namespace

@@ -20,6 +20,10 @@
 #include "models/vtd/xlate_walk.h"
 #include "sim/resource.h"
 
+/* Caches with lookup ports (config <cache>.ports). */
+enum { P_CTXC, P_PASIDC, P_IOTLB, P_PSC, NPORTS };
+static const char *const port_cache[NPORTS] = {"ctxc", "pasidc", "iotlb", "psc"};
+
 /* Merge key: requests with equal keys share a walk. */
 typedef struct mkey {
     uint16_t did;
@@ -56,6 +60,8 @@ struct ims_xlate {
     ims_slots slots, walkers;
     ims_cycle lat_ctxc, lat_pasidc, lat_iotlb, lat_psc;
     bool merge;
+    bool ported;                       /* some cache has a port limit */
+    ims_lookup_ports ports[NPORTS];    /* ctxc, pasidc, iotlb, psc */
 
     slot_state *ss;       /* one per translation slot */
     uint32_t *ss_free;    /* stack of free slot_state indices */
@@ -74,6 +80,7 @@ struct ims_xlate {
         ims_counter *ctx_reads, *ctx_misses;
         ims_counter *walk_count, *walk_reads, *walk_writes, *relocates, *rewalks, *psc_probes;
         ims_latency *latency, *slot_wait, *walk_latency, *walk_wait;
+        ims_latency *port_wait[NPORTS];
         ims_latency *by_outcome[IMS_XLATE_FAULT + 1];
     } st;
 };
@@ -94,6 +101,47 @@ static ims_xlate_req *req_of(uint64_t arg) { return (ims_xlate_req *)(uintptr_t)
 static slot_state *state_of(ims_xlate *x, const ims_xlate_req *r) { return &x->ss[r->stage >> STATE_SHIFT]; }
 
 static ims_cycle charge_reads(ims_xlate *x, unsigned n) { return ims_mem_timing_walk_reads(x->mt, n); }
+
+/* ---- lookup ports ------------------------------------------------------------- */
+
+/* n lookups of cache k one after another, the first issued at `at`: when the
+ * last one's result is ready. Each starts at the first cycle with a free port.
+ * The stages call the ported variants below out of line, testing x->ported
+ * as unlikely: with the default (no port limit) the hot paths keep their
+ * plain latency sums. */
+#define PORTED(x) __builtin_expect((x)->ported, 0)
+
+static ims_cycle lookups_done(ims_xlate *x, unsigned k, ims_cycle at, unsigned n, ims_cycle lat)
+{
+    for (unsigned i = 0; i < n; i++) {
+        ims_cycle c = ims_lookup_ports_start(&x->ports[k], now_of(x), at);
+        if (c != at)
+            ims_latency_record(x->st.port_wait[k], c - at);
+        at = c + lat;
+    }
+    return at;
+}
+
+/* The latencies of each stage under port limits, from now. */
+#define COLD static __attribute__((noinline, cold))
+
+COLD ims_cycle ctx_lookups_ported(ims_xlate *x, const ims_xctx *cx)
+{
+    ims_cycle t = lookups_done(x, P_CTXC, now_of(x), cx->ctxc_lookups, x->lat_ctxc);
+    return lookups_done(x, P_PASIDC, t, cx->pasidc_lookups, x->lat_pasidc) - now_of(x);
+}
+
+/* The IOTLB lookup issued `before` cycles from now (after the context stage). */
+COLD ims_cycle iotlb_lookup_ported(ims_xlate *x, ims_cycle before)
+{
+    return lookups_done(x, P_IOTLB, now_of(x) + before, 1, x->lat_iotlb) - now_of(x);
+}
+
+COLD ims_cycle walk_probes_ported(ims_xlate *x, const ims_xwalk *w)
+{
+    ims_cycle t = lookups_done(x, P_PSC, now_of(x), w->psc_probes, x->lat_psc);
+    return lookups_done(x, P_IOTLB, t, w->iotlb_probes, x->lat_iotlb) - now_of(x);
+}
 
 /* ---- merge table ------------------------------------------------------------- */
 
@@ -225,6 +273,8 @@ HOT_INLINE void walk_start(ims_xlate *x, ims_xlate_req *r)
 
     /* One probe latency per PSC/IOTLB probe, then every access in order. */
     ims_cycle lat = (ims_cycle)w->psc_probes * x->lat_psc + (ims_cycle)w->iotlb_probes * x->lat_iotlb;
+    if (PORTED(x))
+        lat = walk_probes_ported(x, w);
     lat += charge_reads(x, w->log.reads + w->log.writes);
     unsigned reads = r->mem_reads + w->log.reads;
     r->mem_reads = (uint16_t)(reads > UINT16_MAX ? UINT16_MAX : reads);
@@ -334,6 +384,8 @@ HOT_INLINE void iotlb_stage(ims_xlate *x, ims_xlate_req *r, ims_cycle lat)
     }
     const ims_iotlb_entry *e = ims_iotlb_lookup(x->c->iotlb, ctx->did, ctx->pgtt, ctx->pasid, r->req.addr);
     lat += x->lat_iotlb;
+    if (PORTED(x))
+        lat = iotlb_lookup_ported(x, lat - x->lat_iotlb);
     if (e && ims_xlate_use_entry(e, ctx, &r->req, &r->res)) {
         r->outcome = IMS_XLATE_IOTLB_HIT;
         sched(x, lat, complete_ev, r);
@@ -380,6 +432,8 @@ HOT_INLINE void start(ims_xlate *x, ims_xlate_req *r)
     bool qualified = false;
     uint8_t fr = ims_xctx_resolve(&s->cx, &hw, x->c, &r->req, ctx, &qualified, &s->w.log);
     ims_cycle lat = (ims_cycle)s->cx.ctxc_lookups * x->lat_ctxc + (ims_cycle)s->cx.pasidc_lookups * x->lat_pasidc;
+    if (PORTED(x))
+        lat = ctx_lookups_ported(x, &s->cx);
     if (s->cx.reads) {
         ims_counter_inc(x->st.ctx_misses);
         ims_counter_add(x->st.ctx_reads, s->cx.reads);
@@ -491,6 +545,11 @@ static void register_stats(ims_xlate *x, ims_stats *s)
     x->st.by_outcome[IMS_XLATE_MERGED] =
         ims_stats_latency(s, "xlate.merged_latency_ns", "latency of merged requests");
     x->st.by_outcome[IMS_XLATE_FAULT] = ims_stats_latency(s, "xlate.fault_latency_ns", "latency of faults");
+    for (unsigned k = 0; k < NPORTS; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.port_wait_ns", port_cache[k]);
+        x->st.port_wait[k] = ims_stats_latency(s, name, "issue to start of lookups that waited for a port");
+    }
 }
 
 static bool stats_ok(const ims_xlate *x)
@@ -504,6 +563,9 @@ static bool stats_ok(const ims_xlate *x)
             return false;
     for (unsigned i = 0; i <= IMS_XLATE_FAULT; i++)
         if (!x->st.by_outcome[i] || !x->st.by_outcome_count[i])
+            return false;
+    for (unsigned k = 0; k < NPORTS; k++)
+        if (!x->st.port_wait[k])
             return false;
     return true;
 }
@@ -540,6 +602,13 @@ int ims_xlate_create(const ims_xlate_params *p, ims_xlate **out, ims_error *err)
     x->lat_pasidc = ims_config_u64(cfg, "pasidc.lookup_cycles");
     x->lat_iotlb = ims_config_u64(cfg, "iotlb.lookup_cycles");
     x->lat_psc = ims_config_u64(cfg, "psc.lookup_cycles");
+    for (unsigned k = 0; k < NPORTS; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s.ports", port_cache[k]);
+        unsigned n = (unsigned)ims_config_u64(cfg, key);
+        ims_lookup_ports_init(&x->ports[k], n);
+        x->ported |= n != 0;
+    }
 
     /* At most one owner per slot: a load factor <= 1/8 keeps probe chains
      * (and removal shifts) at about one slot. */
@@ -577,6 +646,8 @@ void ims_xlate_destroy(ims_xlate *x)
         return;
     ims_slots_fini(&x->slots);
     ims_slots_fini(&x->walkers);
+    for (unsigned k = 0; k < NPORTS; k++)
+        ims_lookup_ports_fini(&x->ports[k]);
     free(x->drains);
     free(x->mtab);
     free(x->ss);

@@ -4,6 +4,14 @@
  * rests on. */
 #include "models/vtd/xlate.h"
 
+#define PORTS_SRC "model choice: port counts are unpublished; 0 (unlimited) keeps the calibrated " \
+                  "latencies, 1 or 2 study lookup contention"
+#define PORTS_KEY(cache, text)                                                                       \
+    {                                                                                                \
+        .name = cache ".ports", .type = IMS_CFG_INT, .def = "0", .max = 64, .unit = "lookups/cycle", \
+        .help = text, .source = PORTS_SRC,                                                           \
+    }
+
 #define LOOKUP_SRC "model choice: a small set-associative SRAM lookup plus tag compare takes a cycle or two " \
                    "at an uncore clock of ~1 GHz; no published figure"
 
@@ -71,5 +79,10 @@ const ims_cfg_key ims_xlate_cfg_keys[] = {
         .help = "paging-structure-cache probe latency (all levels of one stage probed in parallel)",
         .source = LOOKUP_SRC,
     },
+    PORTS_KEY("ctxc", "context-cache lookups that can start in one cycle (0: unlimited)"),
+    PORTS_KEY("pasidc", "PASID-cache lookups that can start in one cycle (0: unlimited)"),
+    PORTS_KEY("iotlb", "IOTLB lookups that can start in one cycle, walks' table probes included (0: unlimited)"),
+    PORTS_KEY("psc", "paging-structure-cache probes (one per stage walk) that can start in one cycle "
+                     "(0: unlimited)"),
     {.name = NULL},
 };
