@@ -122,13 +122,21 @@ struct Rig {
         d.wait.status_data = 7;
         ims_checker_note_desc(ck, 0, &d);
     }
-    void iotlb_done()
+    // A page-selective IOTLB invalidation (AM 0) executed now; by default of this page.
+    void iotlb_done(uint16_t did = kDid, uint64_t addr = kIova)
     {
         ims_qi_desc d{};
         d.type = IMS_QI_TYPE_IOTLB;
         d.iotlb.g = IMS_QI_IOTLB_PAGE_SELECTIVE;
-        d.iotlb.did = kDid;
-        d.iotlb.addr = kIova;
+        d.iotlb.did = did;
+        d.iotlb.addr = addr;
+        ims_checker_note_desc(ck, 0, &d);
+    }
+    void iotlb_global_done()
+    {
+        ims_qi_desc d{};
+        d.type = IMS_QI_TYPE_IOTLB;
+        d.iotlb.g = IMS_QI_IOTLB_GLOBAL;
         ims_checker_note_desc(ck, 0, &d);
     }
     bool check(const ims_vtd_result &used, ims_cycle t_use, uint64_t line = 42)
@@ -193,9 +201,9 @@ TEST(Checker, StaleUseAfterAWaitThatFollowedTheChangeIsAViolation)
     r.at(100);
     r.remap(kNew);
     r.at(150);
-    r.iotlb_done(); // an invalidation that did not remove the entry (e.g. another DID) ...
+    r.iotlb_done(); // an invalidation of this page that (a model bug) did not remove the entry ...
     r.at(200);
-    r.wait_done(); // ... then software's synchronisation point
+    r.wait_done(); // ... then the wait of its batch: software's synchronisation point
     r.at(300);
     EXPECT_TRUE(r.check_now(ok(kOld)));
     EXPECT_EQ(ims_checker_violations(r.ck), 1u);
@@ -313,6 +321,111 @@ TEST(Checker, ReportsAreLimitedButAllCounted)
     EXPECT_NE(t.find("t.ist:7:"), std::string::npos);
     EXPECT_EQ(t.find("t.ist:8:"), std::string::npos);
     EXPECT_NE(t.find("further coherence violations are counted but not printed"), std::string::npos) << t;
+}
+
+// Several flushes queued: software changed this page, and its invalidation is
+// queued behind the batch of another page. That batch's wait completes first;
+// the stale translation is still legal until a batch that invalidates this
+// page (or a bare wait, which names nothing) has completed.
+TEST(Checker, AWaitClosingAnotherPagesBatchIsNotThisPagesSynchronisation)
+{
+    Rig r;
+    r.at(100);
+    r.remap(kNew);
+    r.at(150);
+    r.iotlb_done(kDid, 0x5000); // batch A: another page of the domain
+    r.at(200);
+    r.wait_done();
+    r.at(300);
+    EXPECT_FALSE(r.check_now(ok(kOld)));
+    r.iotlb_done(kDid + 1, kIova); // batch B: this address, but another domain
+    r.at(350);
+    r.wait_done();
+    r.at(400);
+    EXPECT_FALSE(r.check_now(ok(kOld)));
+    EXPECT_EQ(ims_checker_stale_uses(r.ck), 2u);
+    EXPECT_EQ(ims_checker_violations(r.ck), 0u);
+    r.at(500);
+    r.iotlb_done(); // this page's own batch
+    r.at(600);
+    r.wait_done();
+    r.at(700);
+    EXPECT_TRUE(r.check_now(ok(kOld)));
+    std::string t = r.text();
+    EXPECT_NE(t.find("changed at 100.0 ns and unit 0 completed an invalidation wait at 600.0 ns, before the use at "
+                     "700.0 ns"),
+              std::string::npos)
+        << t;
+}
+
+// The covering invalidation must run after the change: one executed before it
+// may have been followed by a refill from the old tables. A global one covers
+// every translation.
+TEST(Checker, AnInvalidationBeforeTheChangeDoesNotSynchroniseIt)
+{
+    Rig r;
+    r.at(100);
+    r.iotlb_done();
+    r.at(150);
+    r.remap(kNew);
+    r.at(200);
+    r.wait_done(); // its batch invalidated this page, but before the change
+    r.at(300);
+    EXPECT_FALSE(r.check_now(ok(kOld)));
+    EXPECT_EQ(ims_checker_stale_uses(r.ck), 1u);
+    r.iotlb_global_done();
+    r.at(400);
+    r.wait_done();
+    r.at(500);
+    EXPECT_TRUE(r.check_now(ok(kOld)));
+    EXPECT_NE(r.text().find("invalidation wait at 400.0 ns"), std::string::npos) << r.text();
+}
+
+// Guest view: while a guest map/unmap of the address is in flight, the guest
+// has not yet seen its own invalidation, which may be queued behind the wait
+// of another of its operations: a sync the guest saw meanwhile is not this
+// address's. Once the operation completes, the rule applies as before.
+TEST(Checker, GuestViewWaitsForTheGuestsOwnOperation)
+{
+    Rig r;
+    ims_vtd_req req{};
+    req.sid = kSid;
+    req.addr = kIova;
+    req.write = true;
+    ims_checker_guest_view gold{};
+    gold.mapped = gold.writable = true;
+    gold.hpa = kNew;
+    gold.t_change = 100;
+    ims_checker_loc loc{"g.ist", 9, "nic"};
+    ims_vtd_result used = ok(kOld);
+    r.at(100);
+    int op1 = 0, op2 = 0; // their addresses identify the operations
+    ASSERT_EQ(ims_checker_guest_op_begin(r.ck, 1, &op1, kSid, false, 0, kIova, 0x2000), 0);
+    ASSERT_EQ(ims_checker_guest_op_begin(r.ck, 1, &op2, kSid, true, 5, 0x9000, 0x1000), 0);
+    r.at(200);
+    ims_checker_note_guest_sync(r.ck, 1); // another operation's invalidation, seen first
+    r.at(300);
+    EXPECT_FALSE(ims_checker_check_guest(r.ck, 1, &req, &used, &gold, 300, &loc));
+    EXPECT_EQ(ims_checker_stale_uses(r.ck), 1u);
+    // Another page, another device or another PASID is judged as before.
+    req.addr = kIova + 0x2000;
+    EXPECT_TRUE(ims_checker_check_guest(r.ck, 1, &req, &used, &gold, 300, &loc));
+    req.addr = 0x9000;
+    EXPECT_TRUE(ims_checker_check_guest(r.ck, 1, &req, &used, &gold, 300, &loc));
+    req.addr = kIova;
+    req.sid = kSid + 1;
+    EXPECT_TRUE(ims_checker_check_guest(r.ck, 1, &req, &used, &gold, 300, &loc));
+    req.sid = kSid;
+    r.at(400);
+    ims_checker_guest_op_end(r.ck, &op1);
+    // A use known only by a lower bound inside the operation (a fault's issue time) is not judged either.
+    EXPECT_FALSE(ims_checker_check_guest(r.ck, 1, &req, &used, &gold, 350, &loc));
+    EXPECT_TRUE(ims_checker_check_guest(r.ck, 1, &req, &used, &gold, 400, &loc));
+    EXPECT_EQ(ims_checker_violations(r.ck), 4u);
+    EXPECT_NE(r.text().find("g.ist:9: coherence violation (guest view, vm 1): dma dev=nic sid=0x0010 iova=0x1000 wr "
+                            "used pa=0x300000 but the guest's tables give pa 0x500000"),
+              std::string::npos)
+        << r.text();
 }
 
 // The queue hook: a real wait descriptor processed by the unit's engine is a

@@ -86,6 +86,67 @@ TEST(ReplayHost, RecordsBeforeTheDriverIsUpRunInOrder)
     EXPECT_EQ(o.num("iommufd.ioctl_errors"), 0);
 }
 
+// IOMMU_IOAS_UNMAP keeps the area in the IOAS (pages = NULL) until its IOTLB
+// flush is done (iopt_unmap_iova_range: iova_rwsem is dropped across
+// iopt_area_unfill_domains, the area leaves the tree in iopt_abort_area after
+// it). A MAP over that IOVA meanwhile fails in iopt_check_iova with EEXIST, a
+// second UNMAP with EBUSY ("Userspace should not race map/unmap's of the same
+// area"); once the unmap has completed the IOVA is free again.
+TEST(ReplayHost, MapOverAnUnmapStillFlushingIsRefused)
+{
+    Outcome o = run_text("h_reuse.ist", "device sid=0x10 name=nic\n"
+                                        "iommufd.ioas_alloc out=a\n"
+                                        "iommufd.attach dev=nic pt=a\n"
+                                        "iommufd.ioas_map ioas=a iova=0x100000 len=4K hpa=0x40000000\n"
+                                        "dma dev=nic iova=0x100000 len=64 rd expect=0x40000000\n"
+                                        "@100us iommufd.ioas_unmap ioas=a iova=0x100000 len=4K\n"
+                                        "@100us iommufd.ioas_map ioas=a iova=0x100000 len=4K hpa=0x40001000 "
+                                        "expect=EEXIST\n"
+                                        "@100us iommufd.ioas_unmap ioas=a iova=0x100000 len=4K expect=EBUSY\n"
+                                        "@100us iommufd.ioas_unmap ioas=a iova=0 len=0xffffffffffffffff expect=EBUSY\n"
+                                        "drain\n"
+                                        "dma dev=nic iova=0x100000 len=64 rd expect=fault\n"
+                                        "iommufd.ioas_map ioas=a iova=0x100000 len=4K hpa=0x40001000\n"
+                                        "dma dev=nic iova=0x100000 len=64 rd expect=0x40001000\n"
+                                        "@1ms iommufd.ioas_unmap ioas=a iova=0x100000 len=4K\n"
+                                        "@1ms iommufd.ioas_map ioas=a iova=0x100000 len=4K hpa=0x40002000\n");
+    EXPECT_EQ(o.status, IOMMUSIM_EXIT_FAILED) << o.error;
+    EXPECT_EQ(o.num("expect.failures"), 1) << o.report;
+    EXPECT_EQ(o.num("checker.violations"), 0) << o.report;
+    EXPECT_TRUE(contains(o.report, "h_reuse.ist:16: iommufd.ioas_map: returned EEXIST, expected ok (IOAS_MAP: "
+                                   "[0x100000 +0x1000] in IOAS 2: in use (mapped, or its unmap is still flushing))"))
+        << o.report;
+}
+
+// Several flushes queued (docs/replay.md, the coherence checker): four unmaps
+// issued together are flushed one batch after another. A DMA to the last IOVA
+// after the first batch's wait completed, but before its own invalidation ran,
+// still legitimately uses the old translation: the checker must not count the
+// other IOVAs' waits as this IOVA's synchronisation point.
+TEST(ReplayHost, AWaitOfAnotherUnmapIsNotThisIovasSynchronisation)
+{
+    Outcome o = run_text("h_queued.ist", "device sid=0x10 name=nic\n"
+                                         "iommufd.ioas_alloc out=a\n"
+                                         "iommufd.attach dev=nic pt=a\n"
+                                         "iommufd.ioas_map ioas=a iova=0x100000 len=4K hpa=0x40000000\n"
+                                         "iommufd.ioas_map ioas=a iova=0x200000 len=4K hpa=0x40001000\n"
+                                         "iommufd.ioas_map ioas=a iova=0x300000 len=4K hpa=0x40002000\n"
+                                         "iommufd.ioas_map ioas=a iova=0x400000 len=4K hpa=0x40003000\n"
+                                         "dma dev=nic iova=0x400000 len=64 rd expect=0x40003000\n"
+                                         "mark name=run\n"
+                                         "@100us iommufd.ioas_unmap ioas=a iova=0x100000 len=4K\n"
+                                         "@100us iommufd.ioas_unmap ioas=a iova=0x200000 len=4K\n"
+                                         "@100us iommufd.ioas_unmap ioas=a iova=0x300000 len=4K\n"
+                                         "@100us iommufd.ioas_unmap ioas=a iova=0x400000 len=4K\n"
+                                         // the stale IOTLB entry, after other batches' waits (expect= proves it)
+                                         "@104us dma dev=nic iova=0x400000 len=64 rd expect=0x40003000\n"
+                                         "@120us dma dev=nic iova=0x400000 len=64 rd expect=fault\n");
+    EXPECT_EQ(o.status, 0) << o.error << o.report;
+    EXPECT_EQ(o.num("checker.violations"), 0) << o.report;
+    EXPECT_EQ(o.num("checker.stale_uses"), 1) << o.report;
+    EXPECT_EQ(o.num("phase.run.inv.count"), 4) << "the premise: one batch (one wait) per unmap";
+}
+
 TEST(ReplayHost, LimitsOfTheHostStack)
 {
     Outcome units = run_text("h_units.ist", "iommu unit=0\niommu unit=1\niommufd.ioas_alloc out=a\n");

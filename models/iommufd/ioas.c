@@ -2,9 +2,14 @@
  * backing, permissions) kept in a treap ordered by IOVA, the reserved and
  * allowed IOVA ranges, and the paging domains that mirror it through the
  * driver. Commands: IOAS_ALLOC, MAP (fixed and allocated IOVA), UNMAP
- * (superset rule, unmap-all), IOVA_RANGES (EMSGSIZE protocol), ALLOW_IOVAS,
- * COPY, OPTION, VFIO_IOAS, CHANGE_PROCESS, MAP_FILE.
- * Semantics: iommufd-facts §1.3 and the kernel's io_pagetable ([7.1mw]). */
+ * (superset rule, unmap-all), ALLOW_IOVAS, COPY, OPTION, VFIO_IOAS,
+ * CHANGE_PROCESS, MAP_FILE; IOVA_RANGES is in ioas_query.c.
+ * Semantics: iommufd-facts §1.3 and the kernel's io_pagetable ([7.1mw]).
+ *
+ * An unmapped area is "dying" until its unmap's driver work (the IOTLB flush)
+ * is done, as iopt_unmap_iova_range keeps it in the tree (pages = NULL) across
+ * iopt_area_unfill_domains: it still holds its IOVA (MAP over it: EEXIST, as
+ * iopt_check_iova), UNMAP over it is EBUSY, and nothing maps or copies it. */
 #include "models/iommufd/iommufd_internal.h"
 
 #include <errno.h>
@@ -20,6 +25,8 @@ struct ims_ifd_area {
     unsigned prot;       /* IMS_DRV_PROT_* */
     uint64_t prio;       /* treap heap key, a hash of iova: deterministic */
     ims_ifd_area *l, *r;
+    const ims_ifd_op *unmapping; /* dying: the unmap command in flight; NULL: live */
+    ims_ifd_area *next_dying;
 };
 
 /* ---- treap -------------------------------------------------------------- */
@@ -95,6 +102,24 @@ static void area_delete(ims_ifd_ioas *ioas, ims_ifd_area *a)
     }
 }
 
+void ims_ifd_ioas_reap(ims_iommufd *ctx, const ims_ifd_op *op)
+{
+    for (size_t id = 1; ctx->ndying && id < ctx->cobjs; id++) {
+        ims_ifd_obj *o = ctx->objs[id];
+        ims_ifd_ioas *ioas = o && o->type == IMS_IOMMUFD_OBJ_IOAS ? (ims_ifd_ioas *)o : NULL;
+        for (ims_ifd_area **p = ioas ? &ioas->dying : NULL; p && *p;) {
+            ims_ifd_area *a = *p;
+            if (a->unmapping != op) {
+                p = &a->next_dying;
+                continue;
+            }
+            *p = a->next_dying;
+            area_delete(ioas, a);
+            ctx->ndying--;
+        }
+    }
+}
+
 /* The area with the largest iova <= key / the smallest iova > key. */
 static ims_ifd_area *tr_floor(ims_ifd_area *t, uint64_t key)
 {
@@ -146,6 +171,22 @@ static ims_ifd_area *area_first(const ims_ifd_ioas *ioas, uint64_t s, uint64_t l
 static ims_ifd_area *area_next(const ims_ifd_ioas *ioas, const ims_ifd_area *a)
 {
     return tr_above(ioas->root, a->iova);
+}
+
+/* The same over live areas only: dying ones hold IOVA but map nothing. */
+static ims_ifd_area *live_next(const ims_ifd_ioas *ioas, const ims_ifd_area *a)
+{
+    ims_ifd_area *n = area_next(ioas, a);
+    while (n && n->unmapping)
+        n = area_next(ioas, n);
+    return n;
+}
+
+static ims_ifd_area *live_first(const ims_ifd_ioas *ioas, uint64_t s, uint64_t l)
+{
+    ims_ifd_area *a = area_first(ioas, s, l);
+    a = a && a->unmapping ? live_next(ioas, a) : a;
+    return a && a->iova <= l ? a : NULL;
 }
 
 /* ---- reserved and allowed ranges ---------------------------------------- */
@@ -209,7 +250,7 @@ void ims_ifd_ioas_unreserve(ims_ifd_ioas *ioas, const void *owner)
 static bool areas_aligned(const ims_ifd_ioas *ioas, uint64_t align)
 {
     uint64_t m = align - 1;
-    for (ims_ifd_area *a = area_first(ioas, 0, UINT64_MAX); a; a = area_next(ioas, a))
+    for (ims_ifd_area *a = live_first(ioas, 0, UINT64_MAX); a; a = live_next(ioas, a))
         if ((a->iova & m) || ((a->last - a->iova + 1) & m) || ((a->pa % PAGE) & m))
             return false;
     return true;
@@ -408,14 +449,19 @@ static int map_pieces(ims_ifd_call *c, ims_ifd_ioas *ioas, const ifd_piece *p, s
     return rc;
 }
 
-/* Remove the areas inside [start, last]. As the kernel: an area only partly
- * covered -> -ENOENT, after the fully covered areas below it were removed. */
+/* Remove the areas inside [start, last]. As the kernel: an area another
+ * unmap is still flushing -> -EBUSY, an area only partly covered -> -ENOENT,
+ * each after the fully covered areas below it were removed. */
 static int unmap_range(ims_ifd_call *c, ims_ifd_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
 {
     uint64_t total = 0;
     int rc = 0;
     ims_ifd_area *a;
     while ((a = area_first(ioas, start, last))) {
+        if (a->unmapping) {
+            rc = -EBUSY;
+            break;
+        }
         if (a->iova < start || a->last > last) {
             rc = -ENOENT;
             break;
@@ -423,7 +469,10 @@ static int unmap_range(ims_ifd_call *c, ims_ifd_ioas *ioas, uint64_t start, uint
         uint64_t a_last = a->last, len = a->last - a->iova + 1;
         area_unmap_domains(c, ioas, a, ioas->ndomains);
         c->pages += pages_of(len) * (ioas->ndomains ? ioas->ndomains : 1);
-        area_delete(ioas, a);
+        a->unmapping = c->op; /* off the tree once c's flushes are done (ims_ifd_ioas_reap) */
+        a->next_dying = ioas->dying;
+        ioas->dying = a;
+        c->ctx->ndying++;
         total += len;
         if (a_last >= last)
             break;
@@ -456,10 +505,10 @@ int ims_ifd_ioas_add_domain(ims_ifd_call *c, ims_ifd_ioas *ioas, ims_ifd_hwpt *h
         ioas->cdomains = n;
     }
     uint64_t pages = 0;
-    for (ims_ifd_area *a = area_first(ioas, 0, UINT64_MAX); a; a = area_next(ioas, a)) {
+    for (ims_ifd_area *a = live_first(ioas, 0, UINT64_MAX); a; a = live_next(ioas, a)) {
         int rc = ims_ifd_drv_map(c, hwpt->domain, a->iova, a->pa, a->last - a->iova + 1, a->prot);
         if (rc) {
-            for (ims_ifd_area *b = area_first(ioas, 0, UINT64_MAX); b != a; b = area_next(ioas, b))
+            for (ims_ifd_area *b = live_first(ioas, 0, UINT64_MAX); b != a; b = live_next(ioas, b))
                 (void)ims_ifd_drv_unmap(c, hwpt->domain, b->iova, b->last - b->iova + 1);
             ims_ifd_ioas_unreserve(ioas, hwpt);
             return ims_ifd_fail(c->ctx, -rc, "IOAS %u: filling the new domain failed", ioas->obj.id);
@@ -481,7 +530,7 @@ void ims_ifd_ioas_remove_domain(ims_ifd_call *c, ims_ifd_ioas *ioas, ims_ifd_hwp
     if (j == ioas->ndomains)
         return;
     ioas->ndomains = j;
-    for (ims_ifd_area *a = area_first(ioas, 0, UINT64_MAX); a; a = area_next(ioas, a)) {
+    for (ims_ifd_area *a = live_first(ioas, 0, UINT64_MAX); a; a = live_next(ioas, a)) {
         (void)ims_ifd_drv_unmap(c, hwpt->domain, a->iova, a->last - a->iova + 1);
         c->pages += pages_of(a->last - a->iova + 1);
     }
@@ -492,11 +541,11 @@ void ims_ifd_ioas_remove_domain(ims_ifd_call *c, ims_ifd_ioas *ioas, ims_ifd_hwp
 bool ims_ifd_ioas_contiguous(const ims_ifd_ioas *ioas, uint64_t iova, uint64_t last)
 {
     const ims_ifd_area *a = area_first(ioas, iova, iova);
-    if (!a || a->iova > iova)
+    if (!a || a->iova > iova || a->unmapping)
         return false;
     while (a->last < last) {
         const ims_ifd_area *n = area_next(ioas, a);
-        if (!n || n->iova != a->last + 1)
+        if (!n || n->iova != a->last + 1 || n->unmapping)
             return false;
         a = n;
     }
@@ -506,7 +555,7 @@ bool ims_ifd_ioas_contiguous(const ims_ifd_ioas *ioas, uint64_t iova, uint64_t l
 void ims_ifd_ioas_each_area(const ims_ifd_ioas *ioas, void (*fn)(void *arg, uint64_t iova, uint64_t last),
                             void *arg)
 {
-    for (ims_ifd_area *a = area_first(ioas, 0, UINT64_MAX); a; a = area_next(ioas, a))
+    for (ims_ifd_area *a = live_first(ioas, 0, UINT64_MAX); a; a = live_next(ioas, a))
         fn(arg, a->iova, a->last);
 }
 
@@ -527,7 +576,8 @@ ims_ifd_ioas *ims_ifd_ioas_new(ims_iommufd *ctx)
 
 void ims_ifd_ioas_free(ims_iommufd *ctx, ims_ifd_ioas *ioas)
 {
-    (void)ctx;
+    for (const ims_ifd_area *a = ioas->dying; a; a = a->next_dying)
+        ctx->ndying--; /* freed with the tree below */
     tr_free(ioas->root);
     free(ioas->resv);
     free(ioas->allowed);
@@ -591,9 +641,10 @@ int ims_ifd_cmd_ioas_map(ims_ifd_call *c)
                         !(cmd->flags & IMS_IOMMU_IOAS_MAP_FIXED_IOVA));
     if (rc)
         return ctx->err.code ? rc
-                             : ims_ifd_fail(ctx, -rc, "IOAS_MAP: [0x%llx +0x%llx] in IOAS %u",
+                             : ims_ifd_fail(ctx, -rc, "IOAS_MAP: [0x%llx +0x%llx] in IOAS %u%s",
                                             (unsigned long long)cmd->iova, (unsigned long long)cmd->length,
-                                            cmd->ioas_id);
+                                            cmd->ioas_id,
+                                            rc == -EEXIST ? ": in use (mapped, or its unmap is still flushing)" : "");
     cmd->iova = iova;
     c->respond = true;
     return 0;
@@ -608,7 +659,8 @@ int ims_ifd_cmd_ioas_unmap(ims_ifd_call *c)
         return -ENOENT;
     uint64_t unmapped = 0;
     if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
-        (void)unmap_range(c, ioas, 0, UINT64_MAX, &unmapped); /* empty is fine */
+        if (unmap_range(c, ioas, 0, UINT64_MAX, &unmapped)) /* empty is fine; partly covered cannot be */
+            return ims_ifd_fail(ctx, EBUSY, "IOAS_UNMAP: a mapping is still being unmapped by another command");
     } else {
         if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
             return ims_ifd_fail(ctx, EOVERFLOW, "IOAS_UNMAP: iova or length too large");
@@ -619,7 +671,8 @@ int ims_ifd_cmd_ioas_unmap(ims_ifd_call *c)
             return ims_ifd_fail(ctx, EOVERFLOW, "IOAS_UNMAP: range overflows");
         int rc = unmap_range(c, ioas, cmd->iova, last, &unmapped);
         if (rc)
-            return ims_ifd_fail(ctx, -rc, "IOAS_UNMAP: a mapping is only partly inside [0x%llx, 0x%llx]",
+            return ims_ifd_fail(ctx, -rc, "IOAS_UNMAP: a mapping is %s [0x%llx, 0x%llx]",
+                                rc == -EBUSY ? "still being unmapped by another command in" : "only partly inside",
                                 (unsigned long long)cmd->iova, (unsigned long long)last);
         if (!unmapped)
             return ims_ifd_fail(ctx, ENOENT, "IOAS_UNMAP: nothing mapped in [0x%llx, 0x%llx]",
@@ -627,53 +680,6 @@ int ims_ifd_cmd_ioas_unmap(ims_ifd_call *c)
     }
     cmd->length = unmapped;
     c->respond = true;
-    return 0;
-}
-
-int ims_ifd_cmd_ioas_iova_ranges(ims_ifd_call *c)
-{
-    ims_iommu_ioas_iova_ranges *cmd = c->cmd;
-    if (cmd->reserved)
-        return ims_ifd_fail(c->ctx, EOPNOTSUPP, "IOAS_IOVA_RANGES: reserved 0x%x", cmd->reserved);
-    ims_ifd_ioas *ioas = get_ioas(c, cmd->ioas_id, "IOAS_IOVA_RANGES");
-    if (!ioas)
-        return -ENOENT;
-    uint32_t cap = cmd->num_iovas, n = 0;
-    ims_iommu_iova_range *out = (ims_iommu_iova_range *)(uintptr_t)cmd->allowed_iovas;
-    /* The usable ranges are the holes between reserved ranges; the count is
-     * always complete so a caller can grow its buffer and ask again. */
-    ims_iommufd_range holes[1];
-    uint64_t cand = 0;
-    bool to_end = true;
-    for (size_t i = 0; i <= ioas->nresv; i++) {
-        size_t nh = 0;
-        if (i == ioas->nresv) {
-            if (to_end)
-                holes[nh++] = (ims_iommufd_range){cand, UINT64_MAX};
-        } else {
-            const ims_ifd_resv *r = &ioas->resv[i];
-            if (!to_end || r->last < cand)
-                continue;
-            if (r->start > cand)
-                holes[nh++] = (ims_iommufd_range){cand, r->start - 1};
-            if (r->last == UINT64_MAX)
-                to_end = false;
-            else
-                cand = r->last + 1;
-        }
-        for (size_t h = 0; h < nh; h++, n++) {
-            if (n >= cap)
-                continue;
-            if (!out)
-                return ims_ifd_fail(c->ctx, EFAULT, "IOAS_IOVA_RANGES: NULL allowed_iovas");
-            out[n] = (ims_iommu_iova_range){.start = holes[h].start, .last = holes[h].last};
-        }
-    }
-    cmd->num_iovas = n;
-    cmd->out_iova_alignment = ioas->iova_alignment;
-    c->respond = true;
-    if (n > cap)
-        return ims_ifd_fail(c->ctx, EMSGSIZE, "IOAS_IOVA_RANGES: %u ranges, room for %u", n, cap);
     return 0;
 }
 
@@ -698,15 +704,15 @@ int ims_ifd_cmd_ioas_copy(ims_ifd_call *c)
     if (!ims_ifd_ioas_contiguous(src, cmd->src_iova, last))
         return ims_ifd_fail(ctx, ENOENT, "IOAS_COPY: source range is not fully mapped");
     size_t n = 0;
-    for (const ims_ifd_area *a = area_first(src, cmd->src_iova, last); a && a->iova <= last; a = area_next(src, a))
+    for (const ims_ifd_area *a = live_first(src, cmd->src_iova, last); a && a->iova <= last; a = live_next(src, a))
         n++;
     ifd_piece *p = calloc(n, sizeof *p);
     if (!p)
         return -ENOMEM;
     uint64_t cur = cmd->src_iova;
     n = 0;
-    for (const ims_ifd_area *a = area_first(src, cmd->src_iova, last); a && a->iova <= last;
-         a = area_next(src, a)) {
+    for (const ims_ifd_area *a = live_first(src, cmd->src_iova, last); a && a->iova <= last;
+         a = live_next(src, a)) {
         uint64_t l = a->last < last ? a->last : last;
         p[n++] = (ifd_piece){.pa = a->pa + (cur - a->iova), .len = l - cur + 1};
         cur = l + 1;
@@ -761,17 +767,11 @@ int ims_ifd_ioas_option_huge_pages(ims_ifd_call *c, ims_iommu_option *cmd)
 
 /* ---- inspection --------------------------------------------------------- */
 
-size_t ims_iommufd_ioas_area_count(const ims_iommufd *ctx, uint32_t ioas_id)
-{
-    const ims_ifd_ioas *ioas = (const ims_ifd_ioas *)ims_ifd_obj_get(ctx, ioas_id, IMS_IOMMUFD_OBJ_IOAS);
-    return ioas ? ioas->nareas : 0;
-}
-
 int ims_iommufd_ioas_translate(const ims_iommufd *ctx, uint32_t ioas_id, uint64_t iova, uint64_t *hpa,
                                unsigned *prot)
 {
     const ims_ifd_ioas *ioas = (const ims_ifd_ioas *)ims_ifd_obj_get(ctx, ioas_id, IMS_IOMMUFD_OBJ_IOAS);
-    const ims_ifd_area *a = ioas ? area_first(ioas, iova, iova) : NULL;
+    const ims_ifd_area *a = ioas ? live_first(ioas, iova, iova) : NULL;
     if (!a)
         return -ENOENT;
     if (hpa)
@@ -779,10 +779,4 @@ int ims_iommufd_ioas_translate(const ims_iommufd *ctx, uint32_t ioas_id, uint64_
     if (prot)
         *prot = a->prot;
     return 0;
-}
-
-uint64_t ims_iommufd_ioas_alignment(const ims_iommufd *ctx, uint32_t ioas_id)
-{
-    const ims_ifd_ioas *ioas = (const ims_ifd_ioas *)ims_ifd_obj_get(ctx, ioas_id, IMS_IOMMUFD_OBJ_IOAS);
-    return ioas ? ioas->iova_alignment : 0;
 }

@@ -55,6 +55,7 @@ static void op_release(ims_ifd_op *op)
     assert(op->pending > 0);
     if (--op->pending)
         return;
+    ims_ifd_ioas_reap(op->ctx, op); /* its flushes are done: what it unmapped frees its IOVA */
     if (op->abandoned) {
         op_unlink_free(op);
         return;

@@ -1,6 +1,7 @@
 /* Internal state of the iommufd core, shared by its own files only
- * (iommufd.c, ioas.c, hwpt.c, device.c, iommufd_config.c). Other models and
- * tests use the public API in iommufd.h; this header is not part of it. */
+ * (iommufd.c, ioas.c, ioas_query.c, hwpt.c, device.c, iommufd_config.c).
+ * Other models and tests use the public API in iommufd.h; this header is not
+ * part of it. */
 #ifndef IMS_IOMMUFD_IOMMUFD_INTERNAL_H
 #define IMS_IOMMUFD_IOMMUFD_INTERNAL_H
 
@@ -36,6 +37,7 @@ typedef struct ims_ifd_ioas {
     ims_ifd_hwpt **domains; /* paging HWPTs mirrored from this IOAS, oldest first */
     size_t ndomains, cdomains;
     bool huge_pages_off; /* IOMMU_OPTION_HUGE_PAGES = 0 */
+    ims_ifd_area *dying; /* unmapped by a command whose flush is still in flight (ioas.c) */
 } ims_ifd_ioas;
 
 struct ims_ifd_hwpt {
@@ -86,6 +88,7 @@ struct ims_iommufd {
     size_t cobjs;
     ims_ifd_op *ops; /* in flight */
     size_t nops;
+    size_t ndying; /* areas on the IOASes' dying lists */
     uint32_t vfio_ioas_id;
     bool account_mm;
     ims_error err;
@@ -120,6 +123,10 @@ bool ims_ifd_ioas_reserved_hit(const ims_ifd_ioas *ioas, uint64_t start, uint64_
 int ims_ifd_ioas_option_huge_pages(ims_ifd_call *c, ims_iommu_option *cmd);
 void ims_ifd_ioas_each_area(const ims_ifd_ioas *ioas, void (*fn)(void *arg, uint64_t iova, uint64_t last),
                             void *arg);
+/* The driver work of command `op` is done: the areas it unmapped leave their
+ * IOAS and free their IOVA (iopt_unmap_iova_range removes an area only after
+ * iopt_area_unfill_domains, i.e. after the IOTLB flush). */
+void ims_ifd_ioas_reap(ims_iommufd *ctx, const ims_ifd_op *op);
 
 /* hwpt.c */
 void ims_ifd_hwpt_free(ims_ifd_call *c, ims_ifd_hwpt *hwpt);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/dev/ats_range.h"
 #include "models/vtd/qi.h"
 
 #define IMS_CHECKER_DEV_TEXT 80
@@ -33,10 +34,25 @@ typedef struct ck_unit {
 
 #define CK_VM_SYNCS 64u
 
-/* A guest's synchronisation points: when it saw its invalidation waits complete. */
+/* A guest map/unmap (ims_checker_guest_op_begin), in flight or recently
+ * ended: a fault is checked after the fact with its DMA's issue time. */
+typedef struct ck_gop {
+    const void *op;
+    uint16_t sid;
+    bool has_pasid;
+    uint32_t pasid;
+    uint64_t first, last;
+    ims_cycle end; /* IMS_CYCLE_MAX while in flight */
+} ck_gop;
+
+/* A guest's synchronisation points: when it saw its invalidation waits
+ * complete; and its operations. */
 typedef struct ck_vm {
     ims_cycle t[CK_VM_SYNCS];
     uint64_t n;
+    ck_gop *ops;
+    size_t nops, cops;
+    ims_cycle forgot; /* the latest end of an operation no longer listed */
 } ck_vm;
 
 struct ims_checker {
@@ -92,6 +108,8 @@ void ims_checker_destroy(ims_checker *c)
         return;
     for (unsigned i = 0; i < IMS_CHECKER_MAX_UNITS; i++)
         free(c->units[i].ring);
+    for (unsigned i = 0; i < IMS_CHECKER_MAX_VMS; i++)
+        free(c->vms[i].ops);
     free(c);
 }
 
@@ -139,28 +157,98 @@ void ims_checker_note_desc(ims_checker *c, unsigned index, const ims_qi_desc *d)
     }
 }
 
-/* Whether a wait of this unit completed in (after, upto]. Uses the latest
- * wait when it qualifies, else searches the history (a wait older than the
- * history counts as not found: the checker may miss, never invent). */
-static bool wait_between(const ims_checker *c, const ck_unit *cu, ims_cycle after, ims_cycle upto,
-                         ims_cycle *t_wait)
+/* ---- which wait synchronised an access ----------------------------------------- */
+
+/* The access a stale translation was used for, as invalidations name it. */
+typedef struct ck_access {
+    const ims_vtd_req *req;
+    bool paging;        /* the change was in the paging structures (not root/context/PASID entries or registers) */
+    bool ctx;           /* did, pasid and pgtt are known */
+    uint16_t did;
+    uint32_t pasid;     /* the request's, or RID_PASID */
+    ims_vtd_pgtt pgtt;
+} ck_access;
+
+static bool translation_inv(unsigned type)
+{
+    return type == IMS_QI_TYPE_CC || type == IMS_QI_TYPE_IOTLB || type == IMS_QI_TYPE_DEV_TLB ||
+           type == IMS_QI_TYPE_PIOTLB || type == IMS_QI_TYPE_PC || type == IMS_QI_TYPE_PDEV_TLB;
+}
+
+static bool am_has(uint64_t addr, unsigned am, uint64_t x)
+{
+    uint64_t first, last;
+    ims_qi_am_span(addr, am, &first, &last);
+    return x >= first && x <= last;
+}
+
+static bool ats_has(uint64_t addr, bool s, uint64_t x)
+{
+    ims_ats_range r;
+    return ims_ats_range_decode(addr, s, &r) == 0 && ims_ats_range_overlaps(&r, x, x);
+}
+
+/* Whether d certainly removes the access's translation from the cache it
+ * targets (qi_exec.c, Tables 23/24): never more than the hardware does, so
+ * counting a wait for it can never invent a violation. */
+static bool covers(const ims_qi_desc *d, const ck_access *a)
+{
+    const ims_vtd_req *r = a->req;
+    bool fs = a->pgtt == IMS_VTD_PGTT_FS || a->pgtt == IMS_VTD_PGTT_NESTED;
+    switch (d->type) {
+    case IMS_QI_TYPE_IOTLB:
+        if (d->iotlb.g == IMS_QI_IOTLB_GLOBAL)
+            return true;
+        return a->ctx && d->iotlb.did == a->did &&
+               (d->iotlb.g == IMS_QI_IOTLB_DOMAIN_SELECTIVE || am_has(d->iotlb.addr, d->iotlb.am, r->addr));
+    case IMS_QI_TYPE_PIOTLB:
+        if (!a->ctx || d->piotlb.did != a->did)
+            return false;
+        if (d->piotlb.g == IMS_QI_PIOTLB_PASID_SELECTIVE) /* every SS-only entry of the DID too */
+            return a->pgtt == IMS_VTD_PGTT_SS || d->piotlb.pasid == a->pasid;
+        return fs && d->piotlb.pasid == a->pasid && am_has(d->piotlb.addr, d->piotlb.am, r->addr);
+    case IMS_QI_TYPE_DEV_TLB:
+        return !r->has_pasid && d->dev_tlb.sid == r->sid && ats_has(d->dev_tlb.addr, d->dev_tlb.s, r->addr);
+    case IMS_QI_TYPE_PDEV_TLB:
+        return r->has_pasid && d->pdev_tlb.sid == r->sid && (d->pdev_tlb.gi || d->pdev_tlb.pasid == r->pasid) &&
+               ats_has(d->pdev_tlb.addr, d->pdev_tlb.s, r->addr);
+    default:
+        return false;
+    }
+}
+
+/* A wait of this unit that completed in (after, upto] and synchronised the
+ * access: its batch (the descriptors executed since the previous wait) holds
+ * no translation invalidation at all (a pure synchronisation), or, for a
+ * paging-structure change, one executed after the change that covers the
+ * access. A wait closing a batch that invalidates only other translations is
+ * someone else's flush: the access's own invalidation may still be queued
+ * behind it. Searched newest first over the history; a batch not fully kept
+ * counts only with a covering invalidation (the checker may miss, never
+ * invent). */
+static bool sync_between(const ims_checker *c, const ck_unit *cu, const ck_access *a, ims_cycle after,
+                         ims_cycle upto, ims_cycle *t_wait)
 {
     if (!cu->any_wait || cu->last_wait <= after)
         return false;
-    *t_wait = cu->last_wait;
-    if (cu->last_wait <= upto)
-        return true;
     uint64_t kept = cu->completed < c->history ? cu->completed : c->history;
+    bool open = false, inv = false, cover = false; /* the batch of the candidate wait *t_wait */
     for (uint64_t k = 1; k <= kept; k++) {
         const ck_entry *e = &cu->ring[(cu->completed - k) % c->history];
-        if (e->t <= after)
-            break;
-        if (e->d.type == IMS_QI_TYPE_WAIT && e->t <= upto) {
+        if (e->d.type == IMS_QI_TYPE_WAIT) {
+            if (open && (cover || !inv))
+                return true;
+            if (e->t <= after)
+                return false;
+            open = e->t <= upto;
             *t_wait = e->t;
-            return true;
+            inv = cover = false;
+        } else if (open && translation_inv(e->d.type)) {
+            inv = true;
+            cover |= a->paging && e->t > after && covers(&e->d, a);
         }
     }
-    return false;
+    return open && (cover || (!inv && cu->completed <= c->history));
 }
 
 /* ---- checking ------------------------------------------------------------------ */
@@ -267,13 +355,28 @@ bool ims_checker_check(ims_checker *c, unsigned index, const ims_vtd_req *req, c
     if (!differs(used, &gold))
         return false;
     ims_cycle t_change = cu->hw_change;
+    bool paging = false; /* whether only paging-structure frames carry the latest change */
     for (unsigned i = 0; i < log.n; i++) {
         uint64_t st = ims_physmem_last_write(c->mem, log.a[i].pa);
+        bool pte = log.a[i].kind == IMS_VTD_ACC_FS_PTE || log.a[i].kind == IMS_VTD_ACC_SS_PTE;
+        if (st > t_change)
+            paging = pte;
+        else if (st == t_change)
+            paging &= pte;
         if (st > t_change)
             t_change = st;
     }
+    /* The context the stale translation was used with names it best (a stale
+     * context-cache entry carries the old DID); else the current one. */
+    const ims_vtd_result *cr = used->ctx_valid ? used : gold.ctx_valid ? &gold : NULL;
+    ck_access acc = {.req = req, .paging = paging, .ctx = cr != NULL};
+    if (cr) {
+        acc.did = cr->ctx.did;
+        acc.pasid = cr->ctx.pasid;
+        acc.pgtt = cr->ctx.pgtt;
+    }
     ims_cycle t_wait = 0;
-    if (!wait_between(c, cu, t_change, t_use, &t_wait)) {
+    if (!sync_between(c, cu, &acc, t_change, t_use, &t_wait)) {
         ims_counter_inc(c->stale);
         c->n_stale++;
         return false;
@@ -297,6 +400,60 @@ void ims_checker_note_guest_sync(ims_checker *c, unsigned vm)
     ck_vm *v = &c->vms[vm];
     v->t[v->n % CK_VM_SYNCS] = ims_engine_now(c->engine);
     v->n++;
+}
+
+int ims_checker_guest_op_begin(ims_checker *c, unsigned vm, const void *op, uint16_t sid, bool has_pasid,
+                               uint32_t pasid, uint64_t iova, uint64_t len)
+{
+    if (vm >= IMS_CHECKER_MAX_VMS || !len)
+        return 0;
+    ck_vm *v = &c->vms[vm];
+    if (v->nops == v->cops && v->cops >= CK_VM_SYNCS) { /* forget the ended ones, remembering when */
+        size_t j = 0;
+        for (size_t i = 0; i < v->nops; i++)
+            if (v->ops[i].end == IMS_CYCLE_MAX)
+                v->ops[j++] = v->ops[i];
+            else if (v->ops[i].end > v->forgot)
+                v->forgot = v->ops[i].end;
+        v->nops = j;
+    }
+    if (v->nops == v->cops) {
+        size_t n = v->cops ? 2 * v->cops : 16;
+        ck_gop *o = realloc(v->ops, n * sizeof *o);
+        if (!o)
+            return -ENOMEM;
+        v->ops = o;
+        v->cops = n;
+    }
+    v->ops[v->nops++] = (ck_gop){op, sid, has_pasid, has_pasid ? pasid : 0, iova, iova + (len - 1), IMS_CYCLE_MAX};
+    return 0;
+}
+
+void ims_checker_guest_op_end(ims_checker *c, const void *op)
+{
+    for (unsigned vm = 0; vm < IMS_CHECKER_MAX_VMS; vm++) {
+        ck_vm *v = &c->vms[vm];
+        for (size_t i = 0; i < v->nops; i++)
+            if (v->ops[i].end == IMS_CYCLE_MAX && v->ops[i].op == op) {
+                v->ops[i].end = ims_engine_now(c->engine);
+                return;
+            }
+    }
+}
+
+/* Whether a guest operation on the address was in flight at t_use (or may
+ * have been: one forgotten since). */
+static bool guest_op_covers(const ck_vm *v, const ims_vtd_req *req, ims_cycle t_use)
+{
+    if (t_use < v->forgot)
+        return true;
+    for (size_t i = 0; i < v->nops; i++) {
+        const ck_gop *o = &v->ops[i];
+        if (o->end > t_use && o->sid == req->sid && o->has_pasid == req->has_pasid &&
+            (!o->has_pasid || o->pasid == req->pasid) && req->addr >= o->first && req->addr <= o->last)
+            return true;
+    }
+    return false;
 }
 
 /* The latest sync <= t_use, if it is known: false when none is, or when
@@ -327,7 +484,8 @@ bool ims_checker_check_guest(ims_checker *c, unsigned vm, const ims_vtd_req *req
     if (!differs_)
         return false;
     ims_cycle t_sync = 0;
-    if (!guest_sync_before(&c->vms[vm], t_use, &t_sync) || t_sync <= gold->t_change) {
+    if (!guest_sync_before(&c->vms[vm], t_use, &t_sync) || t_sync <= gold->t_change ||
+        guest_op_covers(&c->vms[vm], req, t_use)) {
         ims_counter_inc(c->stale);
         c->n_stale++;
         return false;
@@ -349,11 +507,12 @@ bool ims_checker_check_guest(ims_checker *c, unsigned vm, const ims_vtd_req *req
     else
         snprintf(g, sizeof g, "pa 0x%" PRIx64, gold->hpa);
     fprintf(c->report,
-            "%s:%" PRIu64 ": coherence violation (guest view, vm %u): dma %s%ssid=0x%04x iova=0x%" PRIx64
+            "%s:%" PRIu64 ": coherence violation (guest view, vm %u): dma %s%s%ssid=0x%04x iova=0x%" PRIx64
             " %s used %s but the guest's tables give %s; they changed at %.1f ns and the guest saw an "
             "invalidation complete at %.1f ns, before the use at %.1f ns\n",
             loc && loc->file ? loc->file : "?", loc ? loc->line : 0, vm, loc && loc->dev && loc->dev[0] ? "dev=" : "",
-            loc && loc->dev && loc->dev[0] ? loc->dev : "", req->sid, req->addr, req->write ? "wr" : "rd", u, g,
+            loc && loc->dev && loc->dev[0] ? loc->dev : "", loc && loc->dev && loc->dev[0] ? " " : "", req->sid,
+            req->addr, req->write ? "wr" : "rd", u, g,
             (double)gold->t_change * clk_ns, (double)t_sync * clk_ns, (double)t_use * clk_ns);
     return true;
 }

@@ -9,14 +9,21 @@
  *   t_change = the latest software-store stamp over the frames the golden walk
  *              read (ims_physmem_last_write), or the time the unit's root
  *              pointer / TE state was first seen changed, whichever is later;
- *   VIOLATION iff an invalidation-wait descriptor of that unit completed in
- *              (t_change, t_use].
+ *   VIOLATION iff an invalidation-wait descriptor of that unit that
+ *              synchronised this access completed in (t_change, t_use].
  *
  * A wait completing is software's synchronisation point: once it has passed,
  * every invalidation software queued before it is done, so a translation that
  * still differs from the tables was never invalidated (a deleted descriptor,
- * a model bug). Stamps are per 4 KiB frame, so t_change can only be later
- * than the real change: the checker may miss a violation, never invent one.
+ * a model bug). But only what was queued before it: with several flushes
+ * queued, another address's batch completes while this address's own
+ * invalidation is still behind it. So a wait counts when its batch (the
+ * descriptors executed since the previous wait) holds no translation
+ * invalidation (a bare wait) or, for a paging-structure change, one executed
+ * after the change that covers the access (DID/PASID/SID and address).
+ * Stamps are per 4 KiB frame, so t_change can only be later than the real
+ * change, and coverage is never wider than the hardware's: the checker may
+ * miss a violation, never invent one.
  *
  * Each violation is printed (up to a limit) with its trace FILE:LINE, the
  * used and the current translation, and the descriptors the unit completed
@@ -90,6 +97,17 @@ bool ims_checker_check(ims_checker *c, unsigned index, const ims_vtd_req *req, c
 
 /* The guest saw one of its invalidation waits complete now. */
 void ims_checker_note_guest_sync(ims_checker *c, unsigned vm);
+
+/* A guest map/unmap of [iova, iova+len) of (sid, PASID or none) began now;
+ * `op` identifies it until ims_checker_guest_op_end(op), when it has
+ * completed (an op never begun is ignored). While it is in flight the guest has not yet seen its own
+ * invalidation of that range (strict unmap, caching-mode map), which may be
+ * queued behind a wait of another operation that completes first: a
+ * difference there used then is not judged (counted as stale). begin returns
+ * -ENOMEM when it cannot record. */
+int ims_checker_guest_op_begin(ims_checker *c, unsigned vm, const void *op, uint16_t sid, bool has_pasid,
+                               uint32_t pasid, uint64_t iova, uint64_t len);
+void ims_checker_guest_op_end(ims_checker *c, const void *op);
 
 typedef struct ims_checker_guest_view {
     bool mapped;           /* false: the guest maps nothing there */

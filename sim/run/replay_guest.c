@@ -213,6 +213,8 @@ void rp_guest_destroy(ims_replay *rp)
 static void op_done(void *ctx, int status)
 {
     rp_op *op = ctx;
+    if (op->rp->checker) /* a guest map/unmap the checker was told of has completed */
+        ims_checker_guest_op_end(op->rp->checker, op);
     op->host.status = status;
     if (op->host.in_call) {
         op->host.early = true;
@@ -241,6 +243,11 @@ int rp_exec_guest(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
     }
     uint32_t pasid = ims_trace_has(r, IMS_K_PASID) ? (uint32_t)ims_trace_num(r, IMS_K_PASID) : IMS_GUEST_NO_PASID;
     ims_drv_done done = {op_done, op};
+    /* The checker judges no guest view of this range until the operation is done (checker.h). */
+    if (rp->checker && (r->verb == IMS_V_GUEST_MAP || r->verb == IMS_V_GUEST_UNMAP) &&
+        ims_checker_guest_op_begin(rp->checker, id, op, sid, pasid != IMS_GUEST_NO_PASID, pasid,
+                                   ims_trace_num(r, IMS_K_IOVA), ims_trace_num(r, IMS_K_LEN)))
+        return rp_fail_at(rp, op->file, op->line, ENOMEM, "%s: out of memory", verb);
     ims_error e = {0};
     int rc;
     switch (r->verb) {
@@ -273,8 +280,11 @@ int rp_exec_guest(ims_replay *rp, rp_op *op, const ims_trace_rec *r)
     default:
         return rp_fail_at(rp, op->file, op->line, EINVAL, "%s: not a guest-level verb", verb);
     }
-    if (rc < 0)
+    if (rc < 0) {
+        if (rp->checker) /* refused at once: done is never called */
+            ims_checker_guest_op_end(rp->checker, op);
         return rp_fail_at(rp, op->file, op->line, -rc, "%s: %s", verb, e.msg);
+    }
     return 0;
 }
 
