@@ -160,6 +160,16 @@ int ims_cmd_gen(int argc, char **argv)
             return ims_cli_fail("gen %s: %s", f->name, err.msg);
         }
     }
+    /* Shadow mode builds its shadow tables by trapping every guest map (about
+     * 10 us of simulated time per 4 KiB page with the default costs), so an
+     * open loop's setup easily outlasts the default --start and the first
+     * DMAs fault. Only the user knows the run's configuration: say so. */
+    if (p.common[IMS_GEN_LEVEL] == IMS_GEN_LEVEL_GUEST && p.common[IMS_GEN_MODE] == 1 /* shadow */ &&
+        p.common[IMS_GEN_INTERVAL] > 0 && !((p.common_given >> IMS_GEN_START) & 1))
+        fprintf(stderr, "iommusim gen %s: note: shadow-mode setup maps take milliseconds of simulated time "
+                        "(about 10 us per 4 KiB page); DMAs issued before they finish fault. Set --start past "
+                        "the setup (its phase 'start' in 'iommusim run' shows how long it takes).\n",
+                f->name);
     if (form < 0)
         form = (int)ims_gen_form_of_path(out);
     if (ims_gen_write_path(&p, out, (ims_trace_form)form, &err) < 0) {
