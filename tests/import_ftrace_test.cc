@@ -7,65 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "import_test_util.h"
 #include "replay_harness.h"
-#include "trace_test_util.h"
-#include "traces/import/import.h"
 
 namespace {
 
-struct Imported {
-    int rc = 0;
-    std::string text, err;
-    ims_import_summary sum{};
-    Imported() = default;
-    Imported(const Imported &) = delete;
-    ~Imported() { ims_import_summary_free(&sum); }
-    std::vector<std::string> Lines() const
-    {
-        trace_test::Parsed p = trace_test::ReadText(text);
-        EXPECT_EQ(p.error, "");
-        std::vector<std::string> v;
-        for (const auto &r : p.recs)
-            v.push_back(trace_test::Canon(r.r));
-        return v;
-    }
-    // Lines of one verb, without their time prefix.
-    std::vector<std::string> With(const std::string &verb) const
-    {
-        std::vector<std::string> v;
-        for (const auto &l : Lines()) {
-            std::string body = (!l.empty() && (l[0] == '@' || l[0] == '+')) ? l.substr(l.find(' ') + 1) : l;
-            if (body.rfind(verb, 0) == 0)
-                v.push_back(body);
-        }
-        return v;
-    }
-    uint64_t Skipped(const char *prefix) const { return ims_import_summary_skipped(&sum, prefix); }
-};
+using import_test::Has;
+using import_test::Imported;
 
 void Import(Imported &out, const std::string &text, const std::function<void(ims_import_opts &)> &tweak = {})
 {
-    ims_import_opts o;
-    ims_import_opts_init(&o);
-    o.time_offset_set = true; // times in the tests start at 0
-    if (tweak)
-        tweak(o);
-    ims_trace_sink *sink = ims_trace_sink_mem();
-    ims_error err{};
-    out.rc = ims_import_mem(IMS_IMPORT_FTRACE, text.data(), text.size(), "t.txt", sink, &o, &out.sum, &err);
-    out.err = err.msg;
-    size_t len;
-    const uint8_t *d = ims_trace_sink_mem_data(sink, &len);
-    out.text.assign(reinterpret_cast<const char *>(d), len);
-    ims_trace_sink_close(sink);
-}
-
-bool Has(const std::vector<std::string> &v, const std::string &line)
-{
-    for (const auto &l : v)
-        if (l == line)
-            return true;
-    return false;
+    import_test::Import(out, IMS_IMPORT_FTRACE, text, "t.txt", [&](ims_import_opts &o) {
+        o.time_offset_set = true; // times in the tests start at 0
+        if (tweak)
+            tweak(o);
+    });
 }
 
 const char *kHeader = "# tracer: nop\n"
@@ -172,7 +128,7 @@ TEST(ImportFtrace, PartialUnmapRemapsTheRest)
     Imported im;
     Import(im, t, [](ims_import_opts &o) { o.dev = 0x18; });
     ASSERT_EQ(im.rc, 0) << im.err;
-    auto u = im.With("guest.unmap"), m = im.With("guest.map");
+    auto u = im.With("guest.unmap", true), m = im.With("guest.map", true);
     ASSERT_EQ(u.size(), 1u);
     EXPECT_EQ(u[0], "guest.unmap vm=1 dev=0x18 iova=0x10000 len=16K");
     ASSERT_EQ(m.size(), 3u);
@@ -269,13 +225,13 @@ TEST(ImportFtrace, DmaEventsDriveMappings)
         "guest.map vm=1 dev=0x20 iova=0x20000 gpa=0x500000 len=8K",
         "guest.map vm=1 dev=0x20 iova=0x40000 gpa=0x600000 len=4K",
     };
-    EXPECT_EQ(im.With("guest.map"), maps);
+    EXPECT_EQ(im.With("guest.map", true), maps);
     std::vector<std::string> unmaps = {
         "guest.unmap vm=1 dev=0x20 iova=0xffffe000 len=4K",
         "guest.unmap vm=1 dev=0x20 iova=0x20000 len=8K",
         "guest.unmap vm=1 dev=0x20 iova=0x40000 len=4K",
     };
-    EXPECT_EQ(im.With("guest.unmap"), unmaps);
+    EXPECT_EQ(im.With("guest.unmap", true), unmaps);
     EXPECT_EQ(im.Skipped("iommu:map (dma:* events drive"), 2u);
     EXPECT_EQ(im.Skipped("iommu:unmap (dma:* events drive"), 1u);
     EXPECT_EQ(im.Skipped("dma_sync_*"), 1u);
@@ -360,7 +316,7 @@ TEST(ImportFtrace, BadLinesAreCountedOrStrictErrors)
     EXPECT_EQ(im.Skipped("unknown event sched_switch"), 1u);
     EXPECT_EQ(im.Skipped("ftrace lost-events marker"), 1u);
     EXPECT_EQ(im.sum.time_backwards, 1u);
-    EXPECT_EQ(im.With("guest.map").size(), 1u);
+    EXPECT_EQ(im.With("guest.map", true).size(), 1u);
 
     struct {
         std::string body, msg;
@@ -390,7 +346,7 @@ TEST(ImportFtrace, WrappedAndTruncatedLines)
     Imported im;
     Import(im, t);
     ASSERT_EQ(im.rc, 0) << im.err;
-    EXPECT_EQ(im.With("guest.map").size(), 1u);
+    EXPECT_EQ(im.With("guest.map", true).size(), 1u);
     EXPECT_EQ(im.Skipped("adjusted: continuation line joined"), 1u);
     EXPECT_EQ(im.Skipped("malformed unmap line"), 1u);
 }

@@ -6,67 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "import_test_util.h"
 #include "replay_harness.h"
-#include "trace_test_util.h"
-#include "traces/import/import.h"
 
 namespace {
 
-struct Imported {
-    int rc = 0;
-    std::string text, err;
-    ims_import_summary sum{};
-    Imported() = default;
-    Imported(const Imported &) = delete;
-    ~Imported() { ims_import_summary_free(&sum); }
-    // The records' canonical lines (no header, no comments).
-    std::vector<std::string> Lines() const
-    {
-        trace_test::Parsed p = trace_test::ReadText(text);
-        EXPECT_EQ(p.error, "");
-        std::vector<std::string> v;
-        for (const auto &r : p.recs)
-            v.push_back(trace_test::Canon(r.r));
-        return v;
-    }
-    // Lines that start with prefix (after an optional time prefix).
-    std::vector<std::string> With(const std::string &verb) const
-    {
-        std::vector<std::string> v;
-        for (const auto &l : Lines()) {
-            std::string body = l;
-            if (!l.empty() && (l[0] == '@' || l[0] == '+'))
-                body = l.substr(l.find(' ') + 1);
-            if (body.rfind(verb, 0) == 0)
-                v.push_back(l);
-        }
-        return v;
-    }
-    uint64_t Skipped(const char *prefix) const { return ims_import_summary_skipped(&sum, prefix); }
-};
+using import_test::Has;
+using import_test::Imported;
 
 void Import(Imported &out, const std::string &log, const std::function<void(ims_import_opts &)> &tweak = {})
 {
-    ims_import_opts o;
-    ims_import_opts_init(&o);
-    if (tweak)
-        tweak(o);
-    ims_trace_sink *sink = ims_trace_sink_mem();
-    ims_error err{};
-    out.rc = ims_import_mem(IMS_IMPORT_QEMU_VTD, log.data(), log.size(), "q.log", sink, &o, &out.sum, &err);
-    out.err = err.msg;
-    size_t len;
-    const uint8_t *d = ims_trace_sink_mem_data(sink, &len);
-    out.text.assign(reinterpret_cast<const char *>(d), len);
-    ims_trace_sink_close(sink);
-}
-
-bool Has(const std::vector<std::string> &v, const std::string &line)
-{
-    for (const auto &l : v)
-        if (l == line)
-            return true;
-    return false;
+    import_test::Import(out, IMS_IMPORT_QEMU_VTD, log, "q.log", tweak);
 }
 
 // One DMA of device 00:03.0 (SID 0x18) as QEMU 7.2 logs it with -msg timestamp=on.
