@@ -383,9 +383,10 @@ HOT_INLINE void iotlb_stage(ims_xlate *x, ims_xlate_req *r, ims_cycle lat)
         return;
     }
     const ims_iotlb_entry *e = ims_iotlb_lookup(x->c->iotlb, ctx->did, ctx->pgtt, ctx->pasid, r->req.addr);
-    lat += x->lat_iotlb;
     if (PORTED(x))
-        lat = iotlb_lookup_ported(x, lat - x->lat_iotlb);
+        lat = iotlb_lookup_ported(x, lat);
+    else
+        lat += x->lat_iotlb;
     if (e && ims_xlate_use_entry(e, ctx, &r->req, &r->res)) {
         r->outcome = IMS_XLATE_IOTLB_HIT;
         sched(x, lat, complete_ev, r);
